@@ -1,0 +1,17 @@
+# One INTERFACE target carries warnings and project-wide options; every module links it.
+add_library(cg_options INTERFACE)
+target_compile_options(cg_options INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+target_compile_definitions(cg_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_HAS_CO_AWAIT)
+target_include_directories(cg_options INTERFACE ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/generated)
+if(CHURNGUARD_SANITIZE)
+  target_compile_options(cg_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  target_link_options(cg_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# cg_module(name SOURCES... DEPS ...): one static library per module folder.
+function(cg_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${M_SOURCES})
+  target_link_libraries(${name} PUBLIC cg_options ${M_DEPS})
+endfunction()

@@ -1,0 +1,103 @@
+#pragma once
+// The typed configuration: parsed and validated once at load, then passed by const reference.
+// Nothing downstream re-reads YAML or re-checks what load_config has already checked.
+#include "daemon/core/error.hpp"
+#include "daemon/core/secret.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cg::config {
+
+// Where a secret comes from; literal secrets in the YAML are refused.
+struct SecretSource {
+  std::string env;   // name of an environment variable
+  std::string file;  // path of a file with mode 0600 or stricter
+  [[nodiscard]] bool configured() const { return !env.empty() || !file.empty(); }
+};
+
+struct HubspotConfig {
+  std::string base_url = "https://api.hubapi.com";
+  std::string api_version = "v3";   // "v3" or a dated version such as "2026-09"
+  std::string object = "companies"; // customer object: companies or contacts
+  SecretSource token;
+  std::string ca_file;              // extra CA to trust (the simulator's); system CAs otherwise
+  std::vector<std::string> properties;  // customer properties to sync besides the defaults
+  int search_requests_per_second = 5;
+};
+
+struct StoreConfig {
+  std::string path;  // SQLite file; relative paths are under state_dir
+};
+
+struct SentimentConfig {
+  std::string model_path;  // fastText .ftz/.bin
+};
+
+struct TierThresholds {
+  int medium = 30, high = 50, critical = 70;  // scores at or above are that tier
+};
+
+struct LabelConfig {
+  std::string property;                          // customer property holding the churn outcome
+  std::vector<std::string> positive_values{"true", "yes", "1"};
+};
+
+struct ModelConfig {
+  LabelConfig label;
+  std::vector<std::string> numeric_properties;
+  std::vector<std::string> categorical_properties;
+  std::string algorithm = "gbtree";  // gbtree | gblinear | random_forest
+  int cv_folds = 5;
+  int seed = 42;
+  int rounds = 200;
+  int max_depth = 4;
+  double learning_rate = 0.05;
+  TierThresholds tiers;
+  // feature or property name -> phrase; "{value}" is replaced by the customer's value
+  std::map<std::string, std::string> reason_phrases;
+};
+
+struct WritebackConfig {
+  bool enabled = true;
+  int min_score_change = 1;
+  bool overwrite_human_edits = false;
+  int max_attempts = 5;
+};
+
+struct HttpConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8787;
+};
+
+struct ScheduleConfig {
+  int interval_seconds = 900;  // serve: full pipeline every interval
+};
+
+struct Config {
+  std::string source;     // file the config was read from, for messages
+  std::string crm = "hubspot";
+  std::string state_dir = "/var/lib/churnguard";
+  std::string log_level = "info";
+  HubspotConfig hubspot;
+  StoreConfig store;
+  SentimentConfig sentiment;
+  ModelConfig model;
+  WritebackConfig writeback;
+  HttpConfig http;
+  ScheduleConfig schedule;
+
+  // A path from the config, resolved against state_dir when relative.
+  [[nodiscard]] std::string state_path(const std::string& p) const;
+};
+
+// Reads and validates a YAML file. Errors read "file:line:column: key.path: what is wrong".
+[[nodiscard]] Result<Config> load_config(const std::string& path);
+[[nodiscard]] Result<Config> parse_config(const std::string& yaml_text, const std::string& source_name);
+
+// Resolves a secret from its source; the file must not be readable by group or others.
+[[nodiscard]] Result<Secret> resolve_secret(const SecretSource& src, const std::string& what);
+
+}  // namespace cg::config

@@ -1,0 +1,183 @@
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/url/parse.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace cg::config {
+namespace {
+
+void read_secret(YamlReader& r, const std::string& key, SecretSource& out, bool required) {
+  auto c = r.child(key, required);
+  if (!c) return;
+  c->read("env", out.env);
+  c->read("file", out.file);
+  c->finish();
+  if (!out.configured()) r.fail(YAML::Node(), key, "needs 'env' (a variable name) or 'file' (a 0600 file)");
+}
+
+void read_hubspot(YamlReader& r, HubspotConfig& h) {
+  r.read("base_url", h.base_url);
+  r.read("api_version", h.api_version);
+  r.read("object", h.object);
+  read_secret(r, "token", h.token, true);
+  r.read("ca_file", h.ca_file);
+  r.read("properties", h.properties);
+  r.read("search_requests_per_second", h.search_requests_per_second);
+  r.finish();
+}
+
+void read_model(YamlReader& r, ModelConfig& m) {
+  if (auto l = r.child("label", true)) {
+    l->read("property", m.label.property, true);
+    l->read("positive_values", m.label.positive_values);
+    l->finish();
+  }
+  r.read("numeric_properties", m.numeric_properties);
+  r.read("categorical_properties", m.categorical_properties);
+  r.read("algorithm", m.algorithm);
+  r.read("cv_folds", m.cv_folds);
+  r.read("seed", m.seed);
+  r.read("rounds", m.rounds);
+  r.read("max_depth", m.max_depth);
+  r.read("learning_rate", m.learning_rate);
+  if (auto t = r.child("tiers")) {
+    t->read("medium", m.tiers.medium);
+    t->read("high", m.tiers.high);
+    t->read("critical", m.tiers.critical);
+    t->finish();
+  }
+  r.read("reason_phrases", m.reason_phrases);
+  r.finish();
+}
+
+// Checks that need the whole struct; each names the key it is about.
+void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
+  auto bad = [&](const std::string& key, const std::string& msg) { r.fail(root, key, msg); };
+  if (c.crm != "hubspot") bad("crm", "must be 'hubspot' (Salesforce is not built yet), got '" + c.crm + "'");
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
+    bad("log_level", "must be debug, info, warn or error");
+  auto url = boost::urls::parse_absolute_uri(c.hubspot.base_url);
+  if (!url || url->scheme() != "https" || url->host().empty())
+    bad("hubspot.base_url", "must be an https:// URL, got '" + c.hubspot.base_url + "'");
+  if (c.hubspot.object != "companies" && c.hubspot.object != "contacts")
+    bad("hubspot.object", "must be companies or contacts");
+  if (c.hubspot.api_version != "v3" &&
+      !(c.hubspot.api_version.size() == 7 && c.hubspot.api_version[4] == '-'))
+    bad("hubspot.api_version", "must be v3 or a dated version like 2026-09");
+  if (c.hubspot.search_requests_per_second < 1)
+    bad("hubspot.search_requests_per_second", "must be at least 1");
+  const auto& m = c.model;
+  if (m.algorithm != "gbtree" && m.algorithm != "gblinear" && m.algorithm != "random_forest")
+    bad("model.algorithm", "must be gbtree, gblinear or random_forest");
+  if (m.cv_folds < 2 || m.cv_folds > 20) bad("model.cv_folds", "must be between 2 and 20");
+  if (m.rounds < 1 || m.rounds > 5000) bad("model.rounds", "must be between 1 and 5000");
+  if (m.max_depth < 1 || m.max_depth > 16) bad("model.max_depth", "must be between 1 and 16");
+  if (!(m.learning_rate > 0 && m.learning_rate <= 1)) bad("model.learning_rate", "must be in (0, 1]");
+  if (!(0 < m.tiers.medium && m.tiers.medium < m.tiers.high && m.tiers.high < m.tiers.critical &&
+        m.tiers.critical <= 100))
+    bad("model.tiers", "must satisfy 0 < medium < high < critical <= 100");
+  if (c.writeback.min_score_change < 1) bad("writeback.min_score_change", "must be at least 1");
+  if (c.writeback.max_attempts < 1) bad("writeback.max_attempts", "must be at least 1");
+  if (c.schedule.interval_seconds < 10) bad("schedule.interval_seconds", "must be at least 10");
+}
+
+}  // namespace
+
+std::string Config::state_path(const std::string& p) const {
+  if (p.empty() || p[0] == '/') return p;
+  return state_dir + "/" + p;
+}
+
+Result<Config> parse_config(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorKind::config, source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                             std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) return make_error(ErrorKind::config, source + ": the top level must be a mapping");
+
+  Config c;
+  c.source = source;
+  YamlReader r(source, root, "");
+  r.read("crm", c.crm);
+  r.read("state_dir", c.state_dir);
+  r.read("log_level", c.log_level);
+  if (auto h = r.child("hubspot", c.crm == "hubspot")) read_hubspot(*h, c.hubspot);
+  if (auto s = r.child("store")) {
+    s->read("path", c.store.path);
+    s->finish();
+  }
+  if (auto s = r.child("sentiment")) {
+    s->read("model_path", c.sentiment.model_path);
+    s->finish();
+  }
+  if (auto m = r.child("model", true)) read_model(*m, c.model);
+  if (auto w = r.child("writeback")) {
+    w->read("enabled", c.writeback.enabled);
+    w->read("min_score_change", c.writeback.min_score_change);
+    w->read("overwrite_human_edits", c.writeback.overwrite_human_edits);
+    w->read("max_attempts", c.writeback.max_attempts);
+    w->finish();
+  }
+  if (auto h = r.child("http")) {
+    h->read("listen_address", c.http.listen_address);
+    int port = c.http.port;
+    h->read("port", port);
+    if (port < 1 || port > 65535) h->fail(YAML::Node(), "port", "must be 1..65535");
+    c.http.port = static_cast<std::uint16_t>(port);
+    h->finish();
+  }
+  if (auto s = r.child("schedule")) {
+    s->read("interval_seconds", c.schedule.interval_seconds);
+    s->finish();
+  }
+  r.finish();
+  if (r.ok()) validate(c, root, r);
+  if (!r.ok()) {
+    std::string all;
+    for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
+    return make_error(ErrorKind::config, all);
+  }
+  if (c.store.path.empty()) c.store.path = "churnguard.db";
+  if (c.sentiment.model_path.empty()) c.sentiment.model_path = "sentiment.ftz";
+  return c;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorKind::config, path + ": cannot open the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+Result<Secret> resolve_secret(const SecretSource& src, const std::string& what) {
+  if (!src.env.empty()) {
+    const char* v = std::getenv(src.env.c_str());
+    if (!v || !*v)
+      return make_error(ErrorKind::config, what + ": environment variable " + src.env + " is not set");
+    return Secret(v);
+  }
+  if (src.file.empty()) return make_error(ErrorKind::config, what + ": no secret source configured");
+  struct stat st{};
+  if (::stat(src.file.c_str(), &st) != 0)
+    return make_error(ErrorKind::config, what + ": secret file " + src.file + " does not exist");
+  if (st.st_mode & 077)
+    return make_error(ErrorKind::config, what + ": secret file " + src.file +
+                                             " is readable by group or others; chmod 600 it");
+  std::ifstream in(src.file);
+  std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.pop_back();
+  if (value.empty()) return make_error(ErrorKind::config, what + ": secret file " + src.file + " is empty");
+  return Secret(std::move(value));
+}
+
+}  // namespace cg::config

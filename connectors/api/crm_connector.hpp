@@ -1,0 +1,37 @@
+#pragma once
+// The one interface the daemon sees of a CRM. Implementations: HubSpot (connectors/hubspot),
+// later Salesforce. Not thread-safe: one connector is used from one strand.
+#include "connectors/api/types.hpp"
+#include "daemon/core/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+
+namespace cg::crm {
+
+template <class T>
+using Task = boost::asio::awaitable<Result<T>>;
+
+// Receives each pulled page; the connector goes on only if it returns success, so a page is
+// stored before the next is fetched and the watermark never runs ahead of the data.
+using BatchSink = std::function<Result<void>(PullBatch&&)>;
+
+class CrmConnector {
+ public:
+  virtual ~CrmConnector() = default;
+
+  // One cheap authenticated call, to check the credentials and reachability.
+  virtual Task<void> check_connection() = 0;
+  // Creates the ChurnGuard property group and fields if missing; idempotent. Returns what it created.
+  virtual Task<std::vector<std::string>> ensure_fields(bool dry_run) = 0;
+  // Pulls every record of `kind` modified at or after `since_ms`, oldest first, page by page.
+  virtual Task<void> pull(ObjectKind kind, std::int64_t since_ms, BatchSink sink) = 0;
+  // Writes one batch of at most max_write_batch() updates; per-record outcomes in the result.
+  virtual Task<WriteResult> write_fields(const std::vector<FieldUpdate>& updates) = 0;
+  [[nodiscard]] virtual std::size_t max_write_batch() const = 0;
+  [[nodiscard]] virtual ApiUsage usage() const = 0;
+  [[nodiscard]] virtual std::string name() const = 0;
+};
+
+}  // namespace cg::crm

@@ -1,0 +1,72 @@
+#pragma once
+// Value types shared by every CRM connector and the daemon. Plain data; thread-compatible.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cg::crm {
+
+using Properties = std::map<std::string, std::string>;
+
+// A customer (HubSpot company/contact, Salesforce Account/Contact) as the CRM holds it.
+struct CustomerRecord {
+  std::string id;
+  std::string name;
+  Properties properties;      // business properties, values as strings
+  Properties churnguard;      // our own fields as currently stored in the CRM (contract names)
+  std::int64_t modified_ms = 0;
+  bool archived = false;
+};
+
+// A support ticket or case, an email, a note: something that happened to a customer.
+struct ActivityRecord {
+  std::string id;
+  std::string kind;           // "ticket"
+  std::string customer_id;    // empty when not associated with a customer
+  std::int64_t occurred_ms = 0;
+  std::optional<std::int64_t> closed_ms;
+  std::string subject;
+  std::string body;
+  Properties properties;
+  std::int64_t modified_ms = 0;
+};
+
+enum class ObjectKind { customers, tickets };
+const char* to_string(ObjectKind k);
+
+// One page of pulled records; `watermark_ms` is the last-modified stamp it reached.
+struct PullBatch {
+  std::vector<CustomerRecord> customers;
+  std::vector<ActivityRecord> activities;
+  std::int64_t watermark_ms = 0;
+};
+
+// Values for ChurnGuard fields, keyed by the contract's logical names (see fields.hpp).
+struct FieldUpdate {
+  std::string customer_id;
+  std::map<std::string, std::string> values;
+};
+
+struct WriteFailure {
+  std::string customer_id;
+  std::string message;
+  bool retryable = false;
+};
+
+struct WriteResult {
+  std::vector<std::string> succeeded;
+  std::vector<WriteFailure> failed;
+};
+
+// API calls a connector has made, for cost reports.
+struct ApiUsage {
+  std::uint64_t calls = 0;
+  std::uint64_t write_calls = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t retries = 0;
+  std::optional<std::int64_t> daily_remaining;
+};
+
+}  // namespace cg::crm

@@ -1,0 +1,302 @@
+#include "connectors/hubspot/hubspot_connector.hpp"
+
+#include "connectors/api/fields.hpp"
+#include "connectors/hubspot/mapping.hpp"
+#include "connectors/hubspot/property_definitions.hpp"
+#include "connectors/transport/pacing.hpp"
+#include "daemon/core/log.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <set>
+
+namespace cg::hubspot {
+namespace json = boost::json;
+namespace http = boost::beast::http;
+using boost::asio::awaitable;
+using transport::Request;
+using transport::Response;
+
+namespace {
+
+constexpr int search_page_size = 200;
+constexpr int search_result_cap = 10'000;
+constexpr std::size_t batch_limit = 100;
+
+class HubspotConnector final : public crm::CrmConnector {
+ public:
+  HubspotConnector(std::unique_ptr<transport::HttpsClient> client, HubspotOptions opts)
+      : client_(std::move(client)), opts_(std::move(opts)), paths_{opts_.api_version},
+        search_pacer_(opts_.search_requests_per_second), backoff_(std::chrono::milliseconds(500), std::chrono::seconds(30)) {}
+
+  std::string name() const override { return "hubspot"; }
+  std::size_t max_write_batch() const override { return batch_limit; }
+  crm::ApiUsage usage() const override { return usage_; }
+
+  crm::Task<void> check_connection() override {
+    auto r = co_await call({http::verb::get, paths_.objects(opts_.object) + "?limit=1&archived=false"});
+    if (!r) co_return r.error();
+    if (r->status != 200) co_return make_error(ErrorKind::rejected, "HubSpot connection check: " + describe_error(r->status, r->body));
+    co_return Result<void>{};
+  }
+
+  crm::Task<std::vector<std::string>> ensure_fields(bool dry_run) override;
+  crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
+  crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
+
+ private:
+  bool is_contacts() const { return opts_.object == "contacts"; }
+  std::string modified_property(crm::ObjectKind k) const {
+    return (k == crm::ObjectKind::customers && is_contacts()) ? "lastmodifieddate" : "hs_lastmodifieddate";
+  }
+  std::vector<std::string> customer_properties() const;
+  awaitable<Result<Response>> call(Request req);
+  awaitable<Result<std::map<std::string, std::string>>> ticket_customers(const std::vector<std::string>& ids);
+
+  std::unique_ptr<transport::HttpsClient> client_;
+  HubspotOptions opts_;
+  ApiPaths paths_;
+  transport::Pacer search_pacer_;
+  transport::Backoff backoff_;
+  crm::ApiUsage usage_;
+  int burst_remaining_ = -1;               // from X-HubSpot-RateLimit-Remaining; -1 unknown
+  std::chrono::milliseconds burst_interval_{10'000};
+};
+
+std::int64_t header_int(const Response& r, std::string_view name, std::int64_t fallback) {
+  auto v = r.header(name);
+  if (v.empty()) return fallback;
+  try {
+    return std::stoll(v);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+// Every HubSpot call goes through here: auth header, proactive pacing, and the CRM's own
+// rate-limit signals. Transient failures are retried; a limit never fails a sync except DAILY.
+awaitable<Result<Response>> HubspotConnector::call(Request req) {
+  bool is_search = req.target.ends_with("/search");
+  req.headers.emplace_back("Authorization", "Bearer " + opts_.token.reveal());
+  int rate_waits = 0;
+  for (int attempt = 0;;) {
+    if (is_search) {
+      co_await search_pacer_.wait();
+    } else if (burst_remaining_ == 0) {
+      co_await transport::sleep_for(burst_interval_);
+      burst_remaining_ = -1;
+    }
+    auto res = co_await client_->send(req);
+    ++usage_.calls;
+    if (!res) {
+      // TLS and config failures will not heal by retrying.
+      if (res.error().kind == ErrorKind::tls || res.error().kind == ErrorKind::config || ++attempt >= opts_.max_attempts)
+        co_return res.error();
+      ++usage_.retries;
+      log::warn("hubspot", res.error().what() + "; retrying");
+      co_await transport::sleep_for(backoff_.delay(attempt));
+      continue;
+    }
+    if (!is_search) {
+      burst_remaining_ = static_cast<int>(header_int(*res, "x-hubspot-ratelimit-remaining", -1));
+      burst_interval_ = std::chrono::milliseconds(
+          header_int(*res, "x-hubspot-ratelimit-interval-milliseconds", burst_interval_.count()));
+      if (auto d = header_int(*res, "x-hubspot-ratelimit-daily-remaining", -1); d >= 0) usage_.daily_remaining = d;
+    }
+    const unsigned s = res->status;
+    if (s == 429) {
+      ++usage_.rate_limited;
+      auto policy = rate_limit_policy(res->body);
+      if (policy == "DAILY")
+        co_return make_error(ErrorKind::rate_limited,
+                             "HubSpot daily API limit is exhausted (429 DAILY); it resets at midnight in the account's time zone");
+      if (++rate_waits > 60)
+        co_return make_error(ErrorKind::rate_limited, "HubSpot kept answering 429 " + policy + " after 60 waits");
+      auto wait = is_search || policy == "SECONDLY" ? std::chrono::milliseconds(1000) : burst_interval_;
+      if (auto ra = header_int(*res, "retry-after", -1); ra > 0) wait = std::chrono::seconds(ra);
+      log::info("hubspot", "rate limited (" + (policy.empty() ? std::string("no policyName") : policy) + "), waiting " +
+                               std::to_string(wait.count()) + " ms");
+      co_await transport::sleep_for(wait);
+      continue;
+    }
+    if (s == 423 || s == 477 || s == 500 || s == 502 || s == 503 || s == 504 || s == 521 || s == 524) {
+      if (++attempt >= opts_.max_attempts)
+        co_return make_error(ErrorKind::unavailable, "HubSpot " + req.target.substr(0, req.target.find('?')) +
+                                                         " kept failing: " + describe_error(s, res->body));
+      ++usage_.retries;
+      auto wait = backoff_.delay(attempt);
+      if (s == 423) wait = std::max(wait, std::chrono::milliseconds(2000));
+      if (auto ra = header_int(*res, "retry-after", -1); ra > 0) wait = std::chrono::seconds(ra);
+      co_await transport::sleep_for(wait);
+      continue;
+    }
+    if (s == 401)
+      co_return make_error(ErrorKind::auth, "HubSpot refused the access token: " + describe_error(s, res->body) +
+                                                " (check hubspot.token; static tokens look like pat-…)");
+    if (s == 403)
+      co_return make_error(ErrorKind::auth, "HubSpot denied access: " + describe_error(s, res->body) +
+                                                " (the app may lack a required scope)");
+    co_return res;
+  }
+}
+
+std::vector<std::string> HubspotConnector::customer_properties() const {
+  std::set<std::string> props{"createdate", modified_property(crm::ObjectKind::customers)};
+  if (is_contacts()) props.insert({"firstname", "lastname", "email", "associatedcompanyid"});
+  else props.insert({"name", "domain"});
+  for (const auto& p : opts_.properties) props.insert(p);
+  for (const auto& f : crm::field_contract) props.insert(std::string(f.hubspot));
+  return {props.begin(), props.end()};
+}
+
+awaitable<Result<std::map<std::string, std::string>>> HubspotConnector::ticket_customers(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i < ids.size(); i += batch_limit) {
+    json::array inputs;
+    for (std::size_t j = i; j < std::min(ids.size(), i + batch_limit); ++j) inputs.emplace_back(json::object{{"id", ids[j]}});
+    // Built outside co_await: GCC 12 miscompiles string-literal initializer lists in a coroutine expression.
+    Request req{http::verb::post, paths_.associations_batch_read("tickets", opts_.object),
+                json::serialize(json::object{{"inputs", std::move(inputs)}})};
+    auto r = co_await call(std::move(req));
+    if (!r) co_return r.error();
+    // 207 lists tickets with no association as errors: that is fine, they stay unassigned.
+    if (r->status != 200 && r->status != 207)
+      co_return make_error(ErrorKind::rejected, "HubSpot associations read: " + describe_error(r->status, r->body));
+    auto m = parse_association_batch(r->body);
+    if (!m) co_return m.error();
+    out.merge(*m);
+  }
+  co_return out;
+}
+
+crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) {
+  const bool customers = kind == crm::ObjectKind::customers;
+  const std::string type = customers ? opts_.object : "tickets";
+  const std::string mod = modified_property(kind);
+  const auto props = customers ? customer_properties()
+                               : std::vector<std::string>{"subject", "content", "createdate", "closed_date",
+                                                          "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority",
+                                                          "hs_ticket_category", "hs_lastmodifieddate"};
+  std::int64_t window_start = since_ms;
+  std::optional<std::string> after;
+  std::int64_t in_window = 0;
+  for (;;) {
+    auto body = search_body(mod, window_start, props, search_page_size, after);
+    auto r = co_await call({http::verb::post, paths_.objects(type) + "/search", json::serialize(body)});
+    if (!r) co_return r.error();
+    if (r->status != 200)
+      co_return make_error(ErrorKind::rejected, "HubSpot " + type + " search: " + describe_error(r->status, r->body));
+    auto page = parse_search_page(r->body);
+    if (!page) co_return page.error();
+    if (page->results.empty()) break;
+
+    crm::PullBatch batch;
+    if (customers) {
+      for (auto& o : page->results) batch.customers.push_back(to_customer(o, mod, is_contacts() ? "email" : "name"));
+      batch.watermark_ms = batch.customers.back().modified_ms;
+    } else {
+      std::vector<std::string> ids;
+      for (auto& o : page->results) {
+        batch.activities.push_back(to_ticket(o));
+        ids.push_back(batch.activities.back().id);
+      }
+      auto links = co_await ticket_customers(ids);
+      if (!links) co_return links.error();
+      for (auto& a : batch.activities)
+        if (auto it = links->find(a.id); it != links->end()) a.customer_id = it->second;
+      batch.watermark_ms = batch.activities.back().modified_ms;
+    }
+    const std::int64_t last = batch.watermark_ms;
+    in_window += static_cast<std::int64_t>(page->results.size());
+    if (auto s = sink(std::move(batch)); !s) co_return s.error();
+    if (!page->next_after) break;
+    // HubSpot refuses to page past 10,000 results of one query: start a new window at the
+    // last stamp seen (GTE re-reads its ties; storing is idempotent).
+    if (in_window + search_page_size > search_result_cap) {
+      if (last <= window_start)
+        co_return make_error(ErrorKind::rejected, "more than 10,000 HubSpot " + type +
+                                                      " share one modified time; run a full resync from the list API");
+      window_start = last;
+      after.reset();
+      in_window = 0;
+      continue;
+    }
+    after = page->next_after;
+  }
+  co_return Result<void>{};
+}
+
+crm::Task<crm::WriteResult> HubspotConnector::write_fields(const std::vector<crm::FieldUpdate>& updates) {
+  if (updates.empty()) co_return crm::WriteResult{};
+  if (updates.size() > batch_limit)
+    co_return make_error(ErrorKind::invalid_input, "HubSpot batch update takes at most 100 records");
+  auto r = co_await call({http::verb::post, paths_.objects(opts_.object) + "/batch/update",
+                          json::serialize(batch_update_body(updates))});
+  ++usage_.write_calls;
+  if (!r) co_return r.error();
+  if (r->status == 200 || r->status == 207) co_return parse_batch_update(r->status, r->body, updates);
+  // A 4xx fails the whole batch (e.g. one invalid value): report it on every record.
+  crm::WriteResult out;
+  for (const auto& u : updates) out.failed.push_back({u.customer_id, describe_error(r->status, r->body), false});
+  co_return out;
+}
+
+crm::Task<std::vector<std::string>> HubspotConnector::ensure_fields(bool dry_run) {
+  std::vector<std::string> changes;
+  const auto defs = churnguard_property_definitions();
+  const std::string base = paths_.properties(opts_.object);
+  auto g = co_await call({http::verb::get, base + "/groups/" + std::string(defs.group_name)});
+  if (!g) co_return g.error();
+  if (g->status == 404) {
+    changes.push_back("create property group " + std::string(defs.group_name));
+    if (!dry_run) {
+      auto c = co_await call({http::verb::post, base + "/groups", json::serialize(defs.group)});
+      if (!c) co_return c.error();
+      if (c->status != 201 && c->status != 200 && c->status != 409)
+        co_return make_error(ErrorKind::rejected, "creating property group: " + describe_error(c->status, c->body));
+    }
+  } else if (g->status != 200) {
+    co_return make_error(ErrorKind::rejected, "reading property group: " + describe_error(g->status, g->body));
+  }
+  auto list = co_await call({http::verb::get, base + "?archived=false"});
+  if (!list) co_return list.error();
+  if (list->status != 200) co_return make_error(ErrorKind::rejected, "listing properties: " + describe_error(list->status, list->body));
+  auto parsed = parse_json(list->body, "HubSpot properties list");
+  if (!parsed) co_return parsed.error();
+  std::set<std::string> existing;
+  if (auto* res = parsed->is_object() ? parsed->as_object().if_contains("results") : nullptr; res && res->is_array())
+    for (auto& p : res->as_array())
+      if (p.is_object())
+        if (auto* n = p.as_object().if_contains("name"); n && n->is_string()) existing.insert(std::string(n->as_string()));
+  json::array missing;
+  for (const auto& p : defs.properties) {
+    auto n = std::string(p.at("name").as_string());
+    if (existing.count(n)) continue;
+    changes.push_back("create property " + n);
+    missing.push_back(p);
+  }
+  if (!dry_run && !missing.empty()) {
+    Request req{http::verb::post, base + "/batch/create", json::serialize(json::object{{"inputs", missing}})};
+    auto c = co_await call(std::move(req));
+    if (!c) co_return c.error();
+    if (c->status != 201 && c->status != 200)
+      co_return make_error(ErrorKind::rejected, "creating properties: " + describe_error(c->status, c->body));
+  }
+  co_return changes;
+}
+
+}  // namespace
+
+std::unique_ptr<crm::CrmConnector> make_hubspot_connector(boost::asio::any_io_executor ex, HubspotOptions opts,
+                                                          Result<void>* init_error) {
+  auto client = transport::HttpsClient::create(
+      ex, transport::ClientOptions{opts.base_url, opts.ca_file, opts.timeout, 64u << 20, "churnguard"});
+  if (!client) {
+    if (init_error) *init_error = client.error();
+    return nullptr;
+  }
+  return std::make_unique<HubspotConnector>(std::move(*client), std::move(opts));
+}
+
+}  // namespace cg::hubspot

@@ -1,0 +1,36 @@
+#include "connectors/transport/pacing.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace cg::transport {
+
+namespace asio = boost::asio;
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  if (d.count() <= 0) co_return;
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+std::chrono::milliseconds Backoff::delay(int attempt) {
+  auto hi = base_.count() << std::min(attempt, 16);
+  hi = std::min<std::int64_t>(hi, cap_.count());
+  std::uniform_int_distribution<std::int64_t> d(base_.count(), std::max<std::int64_t>(base_.count(), hi));
+  return std::chrono::milliseconds(d(rng_));
+}
+
+asio::awaitable<void> Pacer::wait() {
+  auto now = std::chrono::steady_clock::now();
+  if (next_ > now) {
+    asio::steady_timer t(co_await asio::this_coro::executor, next_ - now);
+    co_await t.async_wait(asio::use_awaitable);
+    now = next_;
+  }
+  next_ = now + interval_;
+}
+
+}  // namespace cg::transport

@@ -1,0 +1,85 @@
+#pragma once
+// Versioned schema migrations; migration N brings user_version from N-1 to N.
+#include <array>
+#include <string_view>
+
+namespace cg::store {
+
+inline constexpr std::array<std::string_view, 1> migrations{R"sql(
+CREATE TABLE customers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '{}',
+  crm_fields TEXT NOT NULL DEFAULT '{}',
+  modified_ms INTEGER NOT NULL DEFAULT 0,
+  archived INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE contacts (
+  id TEXT PRIMARY KEY,
+  customer_id TEXT,
+  properties TEXT NOT NULL DEFAULT '{}',
+  modified_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE activities (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  customer_id TEXT NOT NULL DEFAULT '',
+  occurred_ms INTEGER NOT NULL,
+  closed_ms INTEGER,
+  properties TEXT NOT NULL DEFAULT '{}',
+  modified_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX activities_customer ON activities(customer_id, occurred_ms);
+CREATE TABLE texts (
+  id TEXT PRIMARY KEY,
+  activity_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL,
+  sentiment REAL,
+  sentiment_model TEXT
+);
+CREATE INDEX texts_unscored ON texts(sentiment) WHERE sentiment IS NULL;
+CREATE TABLE sync_state (
+  object TEXT PRIMARY KEY,
+  watermark_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE models (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  algorithm TEXT NOT NULL,
+  features TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  blob BLOB NOT NULL,
+  active INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE scores (
+  customer_id TEXT NOT NULL,
+  scored_ms INTEGER NOT NULL,
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  probability REAL NOT NULL,
+  score INTEGER NOT NULL,
+  tier TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  PRIMARY KEY (customer_id, scored_ms)
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX outbox_open ON outbox(status, customer_id);
+CREATE TABLE written_fields (
+  customer_id TEXT PRIMARY KEY,
+  fields TEXT NOT NULL,
+  written_ms INTEGER NOT NULL
+);
+)sql"};
+
+}  // namespace cg::store

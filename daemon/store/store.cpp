@@ -1,0 +1,414 @@
+#include "daemon/store/store.hpp"
+
+#include "daemon/core/clock.hpp"
+#include "daemon/store/migrations.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cg::store {
+namespace json = boost::json;
+
+namespace {
+
+std::string to_json(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return json::serialize(o);
+}
+
+std::map<std::string, std::string> from_json(const std::string& s) {
+  std::map<std::string, std::string> out;
+  boost::system::error_code ec;
+  auto v = json::parse(s, ec);
+  if (ec || !v.is_object()) return out;
+  for (auto& [k, val] : v.as_object())
+    if (val.is_string()) out[std::string(k)] = std::string(val.as_string());
+  return out;
+}
+
+Error store_error(const std::string& during, const std::exception& e) {
+  return make_error(ErrorKind::store, during + ": " + e.what());
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  try {
+    if (path != ":memory:") {
+      // Create the file 0600 ourselves: SQLite would honour the umask, often 0644.
+      int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+      if (fd < 0) return make_error(ErrorKind::store, "cannot open the store " + path + ": " + std::strerror(errno));
+      ::close(fd);
+    }
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->exec("PRAGMA journal_mode=WAL");
+    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+    db->setBusyTimeout(5000);
+    std::unique_ptr<Store> s(new Store(std::move(db)));
+    if (auto m = s->migrate(); !m) return m.error();
+    return s;
+  } catch (const std::exception& e) {
+    return store_error("opening the store " + path, e);
+  }
+}
+
+int Store::version() const { return db_->execAndGet("PRAGMA user_version").getInt(); }
+
+Result<void> Store::migrate() {
+  int v = version();
+  if (v > schema_version)
+    return make_error(ErrorKind::store, "the store has schema version " + std::to_string(v) +
+                                            ", newer than this churnguard (" + std::to_string(schema_version) +
+                                            "); upgrade churnguard instead of downgrading");
+  for (; v < schema_version; ++v) {
+    try {
+      SQLite::Transaction tx(*db_);
+      db_->exec(std::string(migrations[v]));
+      db_->exec("PRAGMA user_version=" + std::to_string(v + 1));
+      tx.commit();
+    } catch (const std::exception& e) {
+      return store_error("migrating the store to version " + std::to_string(v + 1), e);
+    }
+  }
+  return {};
+}
+
+Result<void> Store::store_batch(const std::string& object, const crm::PullBatch& batch) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement cust(*db_,
+                           "INSERT INTO customers(id, name, properties, crm_fields, modified_ms, archived) "
+                           "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                           "properties=excluded.properties, crm_fields=excluded.crm_fields, "
+                           "modified_ms=excluded.modified_ms, archived=excluded.archived");
+    for (const auto& c : batch.customers) {
+      cust.bind(1, c.id);
+      cust.bind(2, c.name);
+      cust.bind(3, to_json(c.properties));
+      cust.bind(4, to_json(c.churnguard));
+      cust.bind(5, static_cast<int64_t>(c.modified_ms));
+      cust.bind(6, c.archived ? 1 : 0);
+      cust.exec();
+      cust.reset();
+    }
+    SQLite::Statement act(*db_,
+                          "INSERT INTO activities(id, kind, customer_id, occurred_ms, closed_ms, properties, modified_ms) "
+                          "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
+                          "occurred_ms=excluded.occurred_ms, closed_ms=excluded.closed_ms, "
+                          "properties=excluded.properties, modified_ms=excluded.modified_ms");
+    // A text keeps its sentiment unless its body changed.
+    SQLite::Statement txt(*db_,
+                          "INSERT INTO texts(id, activity_id, customer_id, body) VALUES(?,?,?,?) "
+                          "ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, body=excluded.body, "
+                          "sentiment=CASE WHEN texts.body=excluded.body THEN texts.sentiment END, "
+                          "sentiment_model=CASE WHEN texts.body=excluded.body THEN texts.sentiment_model END");
+    for (const auto& a : batch.activities) {
+      act.bind(1, a.id);
+      act.bind(2, a.kind);
+      act.bind(3, a.customer_id);
+      act.bind(4, static_cast<int64_t>(a.occurred_ms));
+      if (a.closed_ms) act.bind(5, static_cast<int64_t>(*a.closed_ms)); else act.bind(5);
+      act.bind(6, to_json(a.properties));
+      act.bind(7, static_cast<int64_t>(a.modified_ms));
+      act.exec();
+      act.reset();
+      std::string body = a.subject.empty() ? a.body : a.body.empty() ? a.subject : a.subject + ". " + a.body;
+      if (body.empty()) continue;
+      txt.bind(1, a.kind + ":" + a.id);
+      txt.bind(2, a.id);
+      txt.bind(3, a.customer_id);
+      txt.bind(4, body);
+      txt.exec();
+      txt.reset();
+    }
+    SQLite::Statement wm(*db_,
+                         "INSERT INTO sync_state(object, watermark_ms, updated_ms) VALUES(?,?,?) "
+                         "ON CONFLICT(object) DO UPDATE SET watermark_ms=max(watermark_ms, excluded.watermark_ms), "
+                         "updated_ms=excluded.updated_ms");
+    wm.bind(1, object);
+    wm.bind(2, static_cast<int64_t>(batch.watermark_ms));
+    wm.bind(3, static_cast<int64_t>(SystemClock{}.now_ms()));
+    wm.exec();
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("storing a page of " + object, e);
+  }
+}
+
+std::int64_t Store::watermark(const std::string& object) const {
+  SQLite::Statement q(*db_, "SELECT watermark_ms FROM sync_state WHERE object=?");
+  q.bind(1, object);
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+std::vector<Customer> Store::customers() const {
+  std::vector<Customer> out;
+  SQLite::Statement q(*db_, "SELECT id, name, properties, crm_fields, modified_ms FROM customers WHERE archived=0 ORDER BY id");
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
+                   from_json(q.getColumn(3).getString()), q.getColumn(4).getInt64()});
+  return out;
+}
+
+std::vector<Activity> Store::activities() const {
+  std::vector<Activity> out;
+  SQLite::Statement q(*db_,
+                      "SELECT a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, t.sentiment FROM activities a "
+                      "LEFT JOIN texts t ON t.activity_id = a.id ORDER BY a.customer_id, a.occurred_ms");
+  while (q.executeStep()) {
+    Activity a{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+               q.getColumn(3).getInt64()};
+    if (!q.getColumn(4).isNull()) a.closed_ms = q.getColumn(4).getInt64();
+    if (!q.getColumn(5).isNull()) a.sentiment = q.getColumn(5).getDouble();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<Text> Store::unscored_texts(std::size_t limit) const {
+  std::vector<Text> out;
+  SQLite::Statement q(*db_, "SELECT id, customer_id, body FROM texts WHERE sentiment IS NULL LIMIT ?");
+  q.bind(1, static_cast<int64_t>(limit));
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+  return out;
+}
+
+Result<void> Store::set_sentiments(const std::vector<std::pair<std::string, double>>& scores, const std::string& model) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement u(*db_, "UPDATE texts SET sentiment=?, sentiment_model=? WHERE id=?");
+    for (const auto& [id, s] : scores) {
+      u.bind(1, s);
+      u.bind(2, model);
+      u.bind(3, id);
+      u.exec();
+      u.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("saving sentiment scores", e);
+  }
+}
+
+Result<std::int64_t> Store::save_model(const ModelRecord& m) {
+  try {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO models(version, created_ms, algorithm, features, metrics, blob, active) "
+                        "VALUES(?,?,?,?,?,?,0)");
+    q.bind(1, m.version);
+    q.bind(2, static_cast<int64_t>(m.created_ms));
+    q.bind(3, m.algorithm);
+    q.bind(4, m.features_json);
+    q.bind(5, m.metrics_json);
+    q.bind(6, m.blob.data(), static_cast<int>(m.blob.size()));
+    q.exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  } catch (const std::exception& e) {
+    return store_error("saving model " + m.version, e);
+  }
+}
+
+Result<void> Store::activate_model(std::int64_t id) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement check(*db_, "SELECT 1 FROM models WHERE id=?");
+    check.bind(1, static_cast<int64_t>(id));
+    if (!check.executeStep()) return make_error(ErrorKind::not_found, "no model with id " + std::to_string(id));
+    db_->exec("UPDATE models SET active=0 WHERE active=1");
+    SQLite::Statement u(*db_, "UPDATE models SET active=1 WHERE id=?");
+    u.bind(1, static_cast<int64_t>(id));
+    u.exec();
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("activating model " + std::to_string(id), e);
+  }
+}
+
+std::optional<ModelRecord> Store::active_model() const {
+  SQLite::Statement q(*db_, "SELECT id, version, created_ms, algorithm, features, metrics, blob FROM models WHERE active=1");
+  if (!q.executeStep()) return std::nullopt;
+  ModelRecord m;
+  m.id = q.getColumn(0).getInt64();
+  m.version = q.getColumn(1).getString();
+  m.created_ms = q.getColumn(2).getInt64();
+  m.algorithm = q.getColumn(3).getString();
+  m.features_json = q.getColumn(4).getString();
+  m.metrics_json = q.getColumn(5).getString();
+  auto blob = q.getColumn(6);
+  m.blob.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+  m.active = true;
+  return m;
+}
+
+Result<void> Store::save_scores(const std::vector<Score>& scores) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_,
+                        "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons) "
+                        "VALUES(?,?,?,?,?,?,?)");
+    for (const auto& s : scores) {
+      q.bind(1, s.customer_id);
+      q.bind(2, static_cast<int64_t>(s.scored_ms));
+      q.bind(3, static_cast<int64_t>(s.model_id));
+      q.bind(4, s.probability);
+      q.bind(5, s.score);
+      q.bind(6, s.tier);
+      q.bind(7, s.reasons);
+      q.exec();
+      q.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("saving scores", e);
+  }
+}
+
+std::map<std::string, Score> Store::latest_scores() const {
+  std::map<std::string, Score> out;
+  SQLite::Statement q(*db_,
+                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons FROM scores "
+                      "GROUP BY customer_id");
+  while (q.executeStep())
+    out[q.getColumn(0).getString()] = {q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
+                                       q.getColumn(3).getDouble(), q.getColumn(4).getInt(), q.getColumn(5).getString(),
+                                       q.getColumn(6).getString()};
+  return out;
+}
+
+std::map<std::string, int> Store::scores_as_of(std::int64_t ms) const {
+  std::map<std::string, int> out;
+  SQLite::Statement q(*db_,
+                      "SELECT customer_id, score, max(scored_ms) FROM scores WHERE scored_ms <= ? GROUP BY customer_id");
+  q.bind(1, static_cast<int64_t>(ms));
+  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
+  return out;
+}
+
+std::map<std::string, std::map<std::string, std::string>> Store::written_fields() const {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  SQLite::Statement q(*db_, "SELECT customer_id, fields FROM written_fields");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = from_json(q.getColumn(1).getString());
+  return out;
+}
+
+Result<void> Store::enqueue(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& writes,
+                            std::int64_t now_ms) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement drop(*db_, "DELETE FROM outbox WHERE customer_id=? AND status IN ('pending','failed')");
+    SQLite::Statement ins(*db_,
+                          "INSERT INTO outbox(customer_id, fields, status, attempts, created_ms, updated_ms) "
+                          "VALUES(?,?,'pending',0,?,?)");
+    for (const auto& [customer, fields] : writes) {
+      drop.bind(1, customer);
+      drop.exec();
+      drop.reset();
+      ins.bind(1, customer);
+      ins.bind(2, to_json(fields));
+      ins.bind(3, static_cast<int64_t>(now_ms));
+      ins.bind(4, static_cast<int64_t>(now_ms));
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("queueing CRM writes", e);
+  }
+}
+
+std::vector<OutboxEntry> Store::pending_writes(int max_attempts) const {
+  std::vector<OutboxEntry> out;
+  SQLite::Statement q(*db_,
+                      "SELECT id, customer_id, fields, attempts FROM outbox WHERE status='pending' AND attempts < ? "
+                      "ORDER BY id");
+  q.bind(1, max_attempts);
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
+                   q.getColumn(3).getInt()});
+  return out;
+}
+
+Result<void> Store::mark_written(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement get(*db_, "SELECT customer_id, fields FROM outbox WHERE id=?");
+    SQLite::Statement done(*db_, "UPDATE outbox SET status='done', attempts=attempts+1, updated_ms=? WHERE id=?");
+    SQLite::Statement written(*db_,
+                              "INSERT INTO written_fields(customer_id, fields, written_ms) VALUES(?,?,?) "
+                              "ON CONFLICT(customer_id) DO UPDATE SET fields=excluded.fields, written_ms=excluded.written_ms");
+    auto prior = written_fields();
+    for (auto id : ids) {
+      get.bind(1, static_cast<int64_t>(id));
+      if (!get.executeStep()) {
+        get.reset();
+        continue;
+      }
+      std::string customer = get.getColumn(0).getString();
+      auto merged = prior[customer];
+      for (auto& [k, v] : from_json(get.getColumn(1).getString())) merged[k] = v;
+      get.reset();
+      done.bind(1, static_cast<int64_t>(now_ms));
+      done.bind(2, static_cast<int64_t>(id));
+      done.exec();
+      done.reset();
+      written.bind(1, customer);
+      written.bind(2, to_json(merged));
+      written.bind(3, static_cast<int64_t>(now_ms));
+      written.exec();
+      written.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("marking CRM writes done", e);
+  }
+}
+
+Result<void> Store::mark_failed(std::int64_t id, const std::string& error, bool retryable, std::int64_t now_ms) {
+  try {
+    SQLite::Statement u(*db_,
+                        "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, updated_ms=? WHERE id=?");
+    u.bind(1, retryable ? "pending" : "failed");
+    u.bind(2, error);
+    u.bind(3, static_cast<int64_t>(now_ms));
+    u.bind(4, static_cast<int64_t>(id));
+    u.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("recording a failed CRM write", e);
+  }
+}
+
+Counts Store::counts() const {
+  Counts c;
+  auto one = [&](const char* sql) { return db_->execAndGet(sql).getInt64(); };
+  c.customers = one("SELECT count(*) FROM customers WHERE archived=0");
+  c.activities = one("SELECT count(*) FROM activities");
+  c.texts = one("SELECT count(*) FROM texts");
+  c.texts_scored = one("SELECT count(*) FROM texts WHERE sentiment IS NOT NULL");
+  c.models = one("SELECT count(*) FROM models");
+  c.scores = one("SELECT count(*) FROM scores");
+  c.outbox_pending = one("SELECT count(*) FROM outbox WHERE status='pending'");
+  c.outbox_done = one("SELECT count(*) FROM outbox WHERE status='done'");
+  c.outbox_failed = one("SELECT count(*) FROM outbox WHERE status='failed'");
+  return c;
+}
+
+}  // namespace cg::store

@@ -1,0 +1,116 @@
+#pragma once
+// The daemon's state in one SQLite file (WAL): customers, activities, texts with sentiment,
+// sync watermarks, models, score history and the outbox of CRM writes. Every pulled page and
+// every outbox transition is one transaction, so a crash loses at most the page in flight.
+// Not thread-safe: one Store per thread (SQLite connections are not shared).
+#include "connectors/api/types.hpp"
+#include "daemon/core/error.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace SQLite { class Database; }
+
+namespace cg::store {
+
+inline constexpr int schema_version = 1;
+
+struct Customer {
+  std::string id;
+  std::string name;
+  crm::Properties properties;
+  crm::Properties churnguard;  // our fields as last seen in the CRM
+  std::int64_t modified_ms = 0;
+};
+
+struct Activity {
+  std::string id, kind, customer_id;
+  std::int64_t occurred_ms = 0;
+  std::optional<std::int64_t> closed_ms;
+  std::optional<double> sentiment;  // of its text, -100..100, once scored
+};
+
+struct Text {
+  std::string id, customer_id, body;
+};
+
+struct ModelRecord {
+  std::int64_t id = 0;
+  std::string version;
+  std::int64_t created_ms = 0;
+  std::string algorithm;
+  std::string features_json;  // feature spec
+  std::string metrics_json;
+  std::string blob;           // the booster, XGBoost UBJSON
+  bool active = false;
+};
+
+struct Score {
+  std::string customer_id;
+  std::int64_t scored_ms = 0;
+  std::int64_t model_id = 0;
+  double probability = 0;
+  int score = 0;
+  std::string tier;
+  std::string reasons;
+};
+
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string customer_id;
+  std::map<std::string, std::string> fields;
+  int attempts = 0;
+};
+
+struct Counts {
+  std::int64_t customers = 0, activities = 0, texts = 0, texts_scored = 0, models = 0, scores = 0,
+               outbox_pending = 0, outbox_done = 0, outbox_failed = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating with mode 0600) and migrates the database. ":memory:" for tests.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  ~Store();
+
+  [[nodiscard]] int version() const;
+
+  // Upserts a pulled page and advances the watermark of `object` in one transaction.
+  Result<void> store_batch(const std::string& object, const crm::PullBatch& batch);
+  [[nodiscard]] std::int64_t watermark(const std::string& object) const;
+
+  [[nodiscard]] std::vector<Customer> customers() const;
+  [[nodiscard]] std::vector<Activity> activities() const;
+  [[nodiscard]] std::vector<Text> unscored_texts(std::size_t limit) const;
+  Result<void> set_sentiments(const std::vector<std::pair<std::string, double>>& scores, const std::string& model);
+
+  Result<std::int64_t> save_model(const ModelRecord& m);
+  Result<void> activate_model(std::int64_t id);
+  [[nodiscard]] std::optional<ModelRecord> active_model() const;
+
+  Result<void> save_scores(const std::vector<Score>& scores);
+  [[nodiscard]] std::map<std::string, Score> latest_scores() const;
+  // Each customer's score from the latest scoring at or before `ms`.
+  [[nodiscard]] std::map<std::string, int> scores_as_of(std::int64_t ms) const;
+
+  // What we last wrote successfully to each customer's CRM record.
+  [[nodiscard]] std::map<std::string, std::map<std::string, std::string>> written_fields() const;
+  // Queues fields for a customer, replacing any not-yet-sent entry for the same customer.
+  Result<void> enqueue(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& writes,
+                       std::int64_t now_ms);
+  [[nodiscard]] std::vector<OutboxEntry> pending_writes(int max_attempts) const;
+  Result<void> mark_written(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
+  Result<void> mark_failed(std::int64_t id, const std::string& error, bool retryable, std::int64_t now_ms);
+
+  [[nodiscard]] Counts counts() const;
+
+ private:
+  explicit Store(std::unique_ptr<SQLite::Database> db);
+  Result<void> migrate();
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace cg::store
