@@ -1,0 +1,184 @@
+#include "daemon/sentiment/sentiment.hpp"
+
+#include <fasttext/fasttext.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cg::sentiment {
+
+std::string normalise(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + 16);
+  std::size_t i = 0;
+  auto word_end = [&](std::size_t p) {
+    while (p < in.size() && !std::isspace(static_cast<unsigned char>(in[p]))) ++p;
+    return p;
+  };
+  while (i < in.size()) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (std::isspace(c)) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      ++i;
+      continue;
+    }
+    if (in.substr(i, 7) == "http://" || in.substr(i, 8) == "https://" || in.substr(i, 4) == "www.") {
+      out += " url ";
+      i = word_end(i);
+      continue;
+    }
+    if (c == '@' && i + 1 < in.size() && (std::isalnum(static_cast<unsigned char>(in[i + 1])) || in[i + 1] == '_')) {
+      out += " @user ";
+      i = word_end(i);
+      continue;
+    }
+    if (std::ispunct(c) && c != '\'') {
+      out += ' ';
+      out += static_cast<char>(c);
+      out += ' ';
+    } else {
+      out += static_cast<char>(std::tolower(c));
+    }
+    ++i;
+  }
+  // collapse runs of spaces
+  std::string collapsed;
+  for (char ch : out)
+    if (!(ch == ' ' && (collapsed.empty() || collapsed.back() == ' '))) collapsed += ch;
+  while (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
+  return collapsed;
+}
+
+SentimentModel::~SentimentModel() = default;
+
+Result<std::unique_ptr<SentimentModel>> SentimentModel::load(const std::string& path) {
+  std::unique_ptr<SentimentModel> m(new SentimentModel());
+  m->ft_ = std::make_unique<fasttext::FastText>();
+  if (!std::filesystem::exists(path))
+    return make_error(ErrorKind::model, "sentiment model " + path + " does not exist (build it with `churnguard sentiment train`)");
+  try {
+    m->ft_->loadModel(path);
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::model, "sentiment model " + path + " is not a fastText model: " + e.what());
+  }
+  auto dict = m->ft_->getDictionary();
+  std::vector<std::string> labels;
+  for (int32_t i = 0; i < dict->nlabels(); ++i) labels.push_back(dict->getLabel(i));
+  for (const char* need : {"__label__negative", "__label__positive"})
+    if (std::find(labels.begin(), labels.end(), need) == labels.end())
+      return make_error(ErrorKind::model, "sentiment model " + path + " lacks the label " + need);
+  m->version_ = std::filesystem::path(path).filename().string() + "@" +
+                std::to_string(std::filesystem::file_size(path));
+  return m;
+}
+
+Prediction SentimentModel::predict(std::string_view text) const {
+  std::istringstream in(normalise(text) + "\n");
+  std::vector<std::pair<fasttext::real, std::string>> preds;
+  ft_->predictLine(in, preds, -1, 0.0);
+  double pos = 0, neg = 0, best = -1;
+  Prediction p{"neutral", 0};
+  for (const auto& [prob, label] : preds) {
+    std::string name = label.substr(label.rfind('_') + 1);
+    if (name == "positive") pos = prob;
+    if (name == "negative") neg = prob;
+    if (prob > best) best = prob, p.label = name;
+  }
+  p.score = 100.0 * (pos - neg);
+  return p;
+}
+
+Result<void> train(const std::vector<LabelledText>& data, const std::string& out_path, const TrainOptions& opts) {
+  if (data.empty()) return make_error(ErrorKind::invalid_input, "no labelled texts to train the sentiment model on");
+  auto tmp = std::filesystem::temp_directory_path() / ("cg-sentiment-" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream f(tmp);
+    for (const auto& d : data) {
+      auto t = normalise(d.text);
+      if (!t.empty()) f << "__label__" << d.label << ' ' << t << '\n';
+    }
+    if (!f) return make_error(ErrorKind::io, "cannot write training file " + tmp.string());
+  }
+  fasttext::Args a;
+  a.input = tmp.string();
+  a.model = fasttext::model_name::sup;
+  a.loss = fasttext::loss_name::softmax;
+  a.minCount = 1;
+  a.epoch = opts.epoch;
+  a.lr = opts.lr;
+  a.wordNgrams = opts.word_ngrams;
+  a.dim = opts.dim;
+  a.thread = opts.threads;
+  a.verbose = 0;
+  a.seed = 7;
+  a.bucket = 200000;
+  fasttext::FastText ft;
+  try {
+    ft.train(a);
+    if (opts.quantize) {
+      fasttext::Args q = a;
+      q.qnorm = true;
+      q.retrain = false;
+      q.cutoff = 0;
+      q.dsub = 2;
+      ft.quantize(q);
+    }
+    ft.saveModel(out_path);
+  } catch (const std::exception& e) {
+    std::filesystem::remove(tmp);
+    return make_error(ErrorKind::model, std::string("fastText training failed: ") + e.what());
+  }
+  std::filesystem::remove(tmp);
+  return {};
+}
+
+Result<std::vector<LabelledText>> read_corpus(const std::string& path, const std::string& format) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorKind::io, "cannot open corpus " + path);
+  std::vector<LabelledText> out;
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto tab = line.rfind('\t');
+    if (format == "uci") {  // sentence<TAB>0|1
+      if (tab == std::string::npos) continue;
+      auto l = line.substr(tab + 1);
+      if (l != "0" && l != "1") return make_error(ErrorKind::invalid_input, path + ":" + std::to_string(n) + ": label must be 0 or 1");
+      out.push_back({l == "1" ? "positive" : "negative", line.substr(0, tab)});
+    } else if (format == "xed") {  // sentence<TAB>labels (Plutchik 1..8)
+      if (tab == std::string::npos) continue;
+      bool neg = false, pos = false;
+      std::stringstream ls(line.substr(tab + 1));
+      std::string tok;
+      while (std::getline(ls, tok, ',')) {
+        int v = std::atoi(tok.c_str());
+        if (v == 1 || v == 3 || v == 4 || v == 6) neg = true;
+        if (v == 2 || v == 5 || v == 8) pos = true;
+      }
+      if (neg != pos) out.push_back({neg ? "negative" : "positive", line.substr(0, tab)});
+    } else if (format == "xed-neutral") {  // 9<TAB>sentence
+      auto first = line.find('\t');
+      if (first == std::string::npos) continue;
+      auto text = line.substr(first + 1);
+      if (text.find_first_not_of("\t ") == std::string::npos) continue;
+      out.push_back({"neutral", text});
+    } else if (format == "fasttext") {  // __label__x text
+      if (line.rfind("__label__", 0) != 0) continue;
+      auto sp = line.find(' ');
+      out.push_back({line.substr(9, sp - 9), sp == std::string::npos ? "" : line.substr(sp + 1)});
+    } else {
+      return make_error(ErrorKind::invalid_input, "unknown corpus format '" + format + "' (uci, xed, xed-neutral, fasttext)");
+    }
+  }
+  return out;
+}
+
+}  // namespace cg::sentiment

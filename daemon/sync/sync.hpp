@@ -1,0 +1,40 @@
+#pragma once
+// Moving data between a CRM and the store: incremental pull by watermark, and write-back
+// through the outbox (planned from scores, sent in the CRM's largest batches, marked done only
+// on the CRM's per-record success). Sees only connectors/api.
+#include "config/config.hpp"
+#include "connectors/api/crm_connector.hpp"
+#include "daemon/store/store.hpp"
+
+namespace cg::sync {
+
+struct PullStats {
+  std::size_t customers = 0, activities = 0, pages = 0;
+};
+
+// Pulls customers then tickets modified since each watermark (or everything when `full`).
+boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::Store& st, bool full);
+
+struct PlanStats {
+  std::size_t queued = 0, unchanged = 0, human_edited = 0;
+};
+
+// Compares each customer's latest score with what we last wrote and queues only changes.
+Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms);
+
+// The values we would write for one customer now; pure, exposed for tests.
+std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<double> sentiment,
+                                                  std::optional<int> score_30d_ago, const std::string& model_version);
+
+// True when `desired` differs from `last` in a way worth an API call.
+bool worth_writing(const std::map<std::string, std::string>& desired, const std::map<std::string, std::string>& last,
+                   int min_score_change);
+
+struct FlushStats {
+  std::size_t written = 0, failed = 0, retry_later = 0, calls = 0;
+};
+
+boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, store::Store& st,
+                                                        const config::WritebackConfig& cfg);
+
+}  // namespace cg::sync

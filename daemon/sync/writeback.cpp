@@ -1,0 +1,111 @@
+#include "connectors/api/fields.hpp"
+#include "daemon/core/clock.hpp"
+#include "daemon/core/log.hpp"
+#include "daemon/features/features.hpp"
+#include "daemon/sync/sync.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace cg::sync {
+
+std::map<std::string, std::string> desired_fields(const store::Score& s, std::optional<double> sentiment,
+                                                  std::optional<int> score_30d_ago, const std::string& model) {
+  std::map<std::string, std::string> f{
+      {"risk_score", std::to_string(s.score)},
+      {"risk_tier", s.tier},
+      {"risk_reasons", s.reasons},
+      {"risk_trend", std::to_string(score_30d_ago ? s.score - *score_30d_ago : 0)},
+      {"scored_at", format_iso8601(s.scored_ms)},
+      {"model", model.substr(0, 64)},
+  };
+  if (sentiment) f["sentiment"] = std::to_string(static_cast<int>(std::lround(*sentiment)));
+  return f;
+}
+
+bool worth_writing(const std::map<std::string, std::string>& want, const std::map<std::string, std::string>& last,
+                   int min_change) {
+  if (last.empty()) return true;
+  auto get = [](const std::map<std::string, std::string>& m, const char* k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::string() : it->second;
+  };
+  auto num = [&](const std::map<std::string, std::string>& m, const char* k) { return std::atoi(get(m, k).c_str()); };
+  if (std::abs(num(want, "risk_score") - num(last, "risk_score")) >= min_change) return true;
+  for (const char* k : {"risk_tier", "risk_reasons", "risk_trend", "sentiment", "next_action", "offer", "holdout"})
+    if (get(want, k) != get(last, k)) return true;
+  return false;
+}
+
+Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now) {
+  PlanStats stats;
+  auto model = st.active_model();
+  if (!model) return stats;
+  auto latest = st.latest_scores();
+  auto written = st.written_fields();
+  auto month_ago = st.scores_as_of(now - 30 * ms_per_day);
+  auto sentiment = features::sentiment_by_customer(st.activities(), now);
+  std::map<std::string, store::Customer> customers;
+  for (auto& c : st.customers()) customers[c.id] = std::move(c);
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> queue;
+  for (const auto& [id, score] : latest) {
+    auto cust = customers.find(id);
+    if (cust == customers.end()) continue;
+    std::optional<double> sent;
+    if (auto it = sentiment.find(id); it != sentiment.end()) sent = it->second;
+    std::optional<int> old;
+    if (auto it = month_ago.find(id); it != month_ago.end()) old = it->second;
+    auto want = desired_fields(score, sent, old, model->version);
+    const auto& last = written[id];
+    if (!worth_writing(want, last, cfg.min_score_change)) {
+      ++stats.unchanged;
+      continue;
+    }
+    // A person changed one of our fields in the CRM since we wrote it: leave it unless allowed.
+    if (!cfg.overwrite_human_edits && !last.empty()) {
+      bool edited = false;
+      for (const auto& [k, v] : cust->second.churnguard)
+        if (auto w = last.find(k); w != last.end() && w->second != v && k != "scored_at") edited = true;
+      if (edited) {
+        ++stats.human_edited;
+        continue;
+      }
+    }
+    queue.emplace_back(id, std::move(want));
+  }
+  if (auto r = st.enqueue(queue, now); !r) return r.error();
+  stats.queued = queue.size();
+  return stats;
+}
+
+boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, store::Store& st,
+                                                        const config::WritebackConfig& cfg) {
+  FlushStats stats;
+  auto pending = st.pending_writes(cfg.max_attempts);
+  SystemClock clock;
+  for (std::size_t i = 0; i < pending.size(); i += crm.max_write_batch()) {
+    const auto end = std::min(pending.size(), i + crm.max_write_batch());
+    std::vector<crm::FieldUpdate> batch;
+    std::map<std::string, std::int64_t> entry_of;
+    for (std::size_t j = i; j < end; ++j) {
+      batch.push_back({pending[j].customer_id, pending[j].fields});
+      entry_of[pending[j].customer_id] = pending[j].id;
+    }
+    auto r = co_await crm.write_fields(batch);
+    ++stats.calls;
+    if (!r) co_return r.error();  // whole call failed: entries stay pending for the next run
+    std::vector<std::int64_t> done;
+    for (const auto& id : r->succeeded) done.push_back(entry_of[id]);
+    if (auto m = st.mark_written(done, clock.now_ms()); !m) co_return m.error();
+    stats.written += done.size();
+    for (const auto& f : r->failed) {
+      if (auto m = st.mark_failed(entry_of[f.customer_id], f.message, f.retryable, clock.now_ms()); !m)
+        co_return m.error();
+      (f.retryable ? stats.retry_later : stats.failed) += 1;
+      log::warn("writeback", "customer " + f.customer_id + ": " + f.message);
+    }
+  }
+  co_return stats;
+}
+
+}  // namespace cg::sync
