@@ -34,7 +34,8 @@ class HubspotConnector final : public crm::CrmConnector {
   crm::ApiUsage usage() const override { return usage_; }
 
   crm::Task<void> check_connection() override {
-    auto r = co_await call({http::verb::get, paths_.objects(opts_.object) + "?limit=1&archived=false"});
+    Request r_req{http::verb::get, paths_.objects(opts_.object) + "?limit=1&archived=false"};
+    auto r = co_await call(std::move(r_req));
     if (!r) co_return r.error();
     if (r->status != 200) co_return make_error(ErrorKind::rejected, "HubSpot connection check: " + describe_error(r->status, r->body));
     co_return Result<void>{};
@@ -183,7 +184,8 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
   std::int64_t in_window = 0;
   for (;;) {
     auto body = search_body(mod, window_start, props, search_page_size, after);
-    auto r = co_await call({http::verb::post, paths_.objects(type) + "/search", json::serialize(body)});
+    Request r_req{http::verb::post, paths_.objects(type) + "/search", json::serialize(body)};
+    auto r = co_await call(std::move(r_req));
     if (!r) co_return r.error();
     if (r->status != 200)
       co_return make_error(ErrorKind::rejected, "HubSpot " + type + " search: " + describe_error(r->status, r->body));
@@ -231,8 +233,9 @@ crm::Task<crm::WriteResult> HubspotConnector::write_fields(const std::vector<crm
   if (updates.empty()) co_return crm::WriteResult{};
   if (updates.size() > batch_limit)
     co_return make_error(ErrorKind::invalid_input, "HubSpot batch update takes at most 100 records");
-  auto r = co_await call({http::verb::post, paths_.objects(opts_.object) + "/batch/update",
-                          json::serialize(batch_update_body(updates))});
+  Request r_req{http::verb::post, paths_.objects(opts_.object) + "/batch/update",
+                          json::serialize(batch_update_body(updates))};
+    auto r = co_await call(std::move(r_req));
   ++usage_.write_calls;
   if (!r) co_return r.error();
   if (r->status == 200 || r->status == 207) co_return parse_batch_update(r->status, r->body, updates);
@@ -246,12 +249,14 @@ crm::Task<std::vector<std::string>> HubspotConnector::ensure_fields(bool dry_run
   std::vector<std::string> changes;
   const auto defs = churnguard_property_definitions();
   const std::string base = paths_.properties(opts_.object);
-  auto g = co_await call({http::verb::get, base + "/groups/" + std::string(defs.group_name)});
+  Request g_req{http::verb::get, base + "/groups/" + std::string(defs.group_name)};
+    auto g = co_await call(std::move(g_req));
   if (!g) co_return g.error();
   if (g->status == 404) {
     changes.push_back("create property group " + std::string(defs.group_name));
     if (!dry_run) {
-      auto c = co_await call({http::verb::post, base + "/groups", json::serialize(defs.group)});
+      Request c_req{http::verb::post, base + "/groups", json::serialize(defs.group)};
+    auto c = co_await call(std::move(c_req));
       if (!c) co_return c.error();
       if (c->status != 201 && c->status != 200 && c->status != 409)
         co_return make_error(ErrorKind::rejected, "creating property group: " + describe_error(c->status, c->body));
@@ -259,7 +264,8 @@ crm::Task<std::vector<std::string>> HubspotConnector::ensure_fields(bool dry_run
   } else if (g->status != 200) {
     co_return make_error(ErrorKind::rejected, "reading property group: " + describe_error(g->status, g->body));
   }
-  auto list = co_await call({http::verb::get, base + "?archived=false"});
+  Request list_req{http::verb::get, base + "?archived=false"};
+    auto list = co_await call(std::move(list_req));
   if (!list) co_return list.error();
   if (list->status != 200) co_return make_error(ErrorKind::rejected, "listing properties: " + describe_error(list->status, list->body));
   auto parsed = parse_json(list->body, "HubSpot properties list");

@@ -124,7 +124,8 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       act.bind(7, static_cast<int64_t>(a.modified_ms));
       act.exec();
       act.reset();
-      std::string body = a.subject.empty() ? a.body : a.body.empty() ? a.subject : a.subject + ". " + a.body;
+      // The body carries the customer's words; a subject is often a template line.
+      const std::string& body = a.body.empty() ? a.subject : a.body;
       if (body.empty()) continue;
       txt.bind(1, a.kind + ":" + a.id);
       txt.bind(2, a.id);

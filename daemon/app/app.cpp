@@ -1,0 +1,149 @@
+#include "daemon/app/app.hpp"
+
+#include "connectors/hubspot/hubspot_connector.hpp"
+#include "daemon/core/clock.hpp"
+#include "daemon/core/log.hpp"
+#include "daemon/sentiment/sentiment.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+namespace cg::app {
+
+App::App(const config::Config& cfg) : cfg_(cfg) {}
+App::~App() = default;
+
+Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio::io_context& io) {
+  std::unique_ptr<App> app(new App(cfg));
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.state_dir, ec);
+  if (ec) return make_error(ErrorKind::io, "cannot create state_dir " + cfg.state_dir + ": " + ec.message());
+  std::filesystem::permissions(cfg.state_dir, std::filesystem::perms::owner_all, ec);
+  auto st = store::Store::open(cfg.state_path(cfg.store.path));
+  if (!st) return st.error();
+  app->store_ = std::move(*st);
+
+  auto token = config::resolve_secret(cfg.hubspot.token, "hubspot.token");
+  if (!token) return token.error();
+  hubspot::HubspotOptions ho;
+  ho.base_url = cfg.hubspot.base_url;
+  ho.api_version = cfg.hubspot.api_version;
+  ho.object = cfg.hubspot.object;
+  ho.ca_file = cfg.hubspot.ca_file;
+  ho.token = std::move(*token);
+  ho.properties = cfg.hubspot.properties;
+  ho.properties.push_back(cfg.model.label.property);
+  for (const auto& p : cfg.model.numeric_properties) ho.properties.push_back(p);
+  for (const auto& p : cfg.model.categorical_properties) ho.properties.push_back(p);
+  ho.search_requests_per_second = cfg.hubspot.search_requests_per_second;
+  Result<void> err;
+  app->crm_ = hubspot::make_hubspot_connector(io.get_executor(), std::move(ho), &err);
+  if (!app->crm_) return err.error();
+  return app;
+}
+
+Result<void> App::load_sentiment() {
+  if (sentiment_) return {};
+  auto m = sentiment::SentimentModel::load(cfg_.state_path(cfg_.sentiment.model_path));
+  if (!m) return m.error();
+  sentiment_ = std::move(*m);
+  return {};
+}
+
+boost::asio::awaitable<Result<std::vector<std::string>>> App::setup_fields(bool dry_run) {
+  auto c = co_await crm_->check_connection();
+  if (!c) co_return c.error();
+  co_return co_await crm_->ensure_fields(dry_run);
+}
+
+boost::asio::awaitable<Result<sync::PullStats>> App::pull(bool full) { co_return co_await sync::pull(*crm_, *store_, full); }
+
+Result<std::size_t> App::score_texts() {
+  if (auto r = load_sentiment(); !r) return r.error();
+  std::size_t total = 0;
+  for (;;) {
+    auto texts = store_->unscored_texts(2000);
+    if (texts.empty()) break;
+    std::vector<std::pair<std::string, double>> scores;
+    for (const auto& t : texts) scores.emplace_back(t.id, sentiment_->predict(t.body).score);
+    if (auto r = store_->set_sentiments(scores, sentiment_->version()); !r) return r.error();
+    total += texts.size();
+  }
+  return total;
+}
+
+Result<scoring::TrainOutcome> App::train() { return scoring::train(*store_, cfg_.model, SystemClock{}.now_ms()); }
+Result<scoring::ScoreOutcome> App::score() { return scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms()); }
+
+boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
+  if (!cfg_.writeback.enabled) co_return sync::FlushStats{};
+  auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms());
+  if (!plan) co_return plan.error();
+  co_return co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
+}
+
+boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, bool do_train) {
+  const auto t0 = std::chrono::steady_clock::now();
+  PipelineReport rep;
+  auto fields = co_await crm_->ensure_fields(false);
+  if (!fields) co_return fields.error();
+  for (const auto& f : *fields) log::info("setup", f);
+  auto pulled = co_await sync::pull(*crm_, *store_, full);
+  if (!pulled) co_return pulled.error();
+  rep.pulled = *pulled;
+  auto texts = score_texts();
+  if (!texts) co_return texts.error();
+  rep.texts_scored = *texts;
+  if (do_train || !store_->active_model()) {
+    auto t = train();
+    if (!t) co_return t.error();
+    rep.trained = *t;
+  }
+  auto s = score();
+  if (!s) co_return s.error();
+  rep.scored = *s;
+  if (cfg_.writeback.enabled) {
+    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms());
+    if (!plan) co_return plan.error();
+    rep.planned = *plan;
+    auto flushed = co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
+    if (!flushed) co_return flushed.error();
+    rep.flushed = *flushed;
+  }
+  rep.usage = crm_->usage();
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  co_return rep;
+}
+
+std::string format_report(const PipelineReport& r, const std::string& url) {
+  std::ostringstream o;
+  char buf[256];
+  auto row = [&](const char* k, const std::string& v) {
+    std::snprintf(buf, sizeof buf, "  %-22s %s\n", k, v.c_str());
+    o << buf;
+  };
+  o << "ChurnGuard run against " << url << "\n";
+  row("customers synced", std::to_string(r.pulled.customers));
+  row("tickets synced", std::to_string(r.pulled.activities));
+  row("texts scored", std::to_string(r.texts_scored) + " (sentiment, fastText)");
+  if (r.trained) {
+    std::snprintf(buf, sizeof buf, "%s, %d-fold CV AUC %.3f on %zu customers (%zu churned)%s", r.trained->version.c_str(),
+                  5, r.trained->cv_auc, r.trained->rows, r.trained->positives, r.trained->activated ? "" : " [not activated]");
+    row("model trained", buf);
+  }
+  std::string tiers;
+  for (const auto& [t, n] : r.scored.tiers) tiers += (tiers.empty() ? "" : ", ") + t + " " + std::to_string(n);
+  row("customers scored", std::to_string(r.scored.scored) + " (" + tiers + ")");
+  row("fields written", std::to_string(r.flushed.written) + " records in " + std::to_string(r.flushed.calls) +
+                            " batch calls; " + std::to_string(r.planned.unchanged) + " unchanged, " +
+                            std::to_string(r.flushed.failed + r.flushed.retry_later) + " failed");
+  row("API calls spent", std::to_string(r.usage.calls) + " (" + std::to_string(r.usage.write_calls) + " writes, " +
+                             std::to_string(r.usage.rate_limited) + " rate-limited and waited, " +
+                             std::to_string(r.usage.retries) + " retried)");
+  std::snprintf(buf, sizeof buf, "%.1f s", r.seconds);
+  row("took", buf);
+  return o.str();
+}
+
+}  // namespace cg::app

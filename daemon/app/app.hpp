@@ -1,0 +1,59 @@
+#pragma once
+// The composition root: builds every component from the config in dependency order (store,
+// connector, sentiment model, HTTP server) and tears them down in reverse. The only place that
+// names a concrete connector. Not thread-safe: everything runs on one io_context thread.
+#include "config/config.hpp"
+#include "connectors/api/crm_connector.hpp"
+#include "daemon/scoring/scoring.hpp"
+#include "daemon/store/store.hpp"
+#include "daemon/sync/sync.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+namespace cg::sentiment { class SentimentModel; }
+
+namespace cg::app {
+
+struct PipelineReport {
+  sync::PullStats pulled;
+  std::size_t texts_scored = 0;
+  std::optional<scoring::TrainOutcome> trained;
+  scoring::ScoreOutcome scored;
+  sync::PlanStats planned;
+  sync::FlushStats flushed;
+  crm::ApiUsage usage;
+  double seconds = 0;
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> create(const config::Config& cfg, boost::asio::io_context& io);
+  ~App();
+
+  boost::asio::awaitable<Result<std::vector<std::string>>> setup_fields(bool dry_run);
+  boost::asio::awaitable<Result<sync::PullStats>> pull(bool full);
+  Result<std::size_t> score_texts();
+  Result<scoring::TrainOutcome> train();
+  Result<scoring::ScoreOutcome> score();
+  boost::asio::awaitable<Result<sync::FlushStats>> write_back();
+  // sync -> sentiment -> train -> score -> write-back
+  boost::asio::awaitable<Result<PipelineReport>> run_pipeline(bool full, bool train);
+
+  store::Store& store() { return *store_; }
+  crm::CrmConnector& crm() { return *crm_; }
+  const config::Config& config() const { return cfg_; }
+
+ private:
+  explicit App(const config::Config& cfg);
+  Result<void> load_sentiment();
+  // NB: GCC 12 double-destroys brace-initialised temporaries inside co_await expressions;
+  // build arguments in named variables first.
+  config::Config cfg_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crm::CrmConnector> crm_;
+  std::unique_ptr<sentiment::SentimentModel> sentiment_;
+};
+
+std::string format_report(const PipelineReport& r, const std::string& crm_url);
+
+}  // namespace cg::app

@@ -1,0 +1,220 @@
+#include "daemon/app/cli.hpp"
+
+#include "churnguard/version.hpp"
+#include "daemon/app/app.hpp"
+#include "daemon/app/routes.hpp"
+#include "daemon/core/clock.hpp"
+#include "daemon/core/log.hpp"
+#include "daemon/sentiment/sentiment.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace cg::app {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* usage = R"(usage: churnguard [-c CONFIG] COMMAND [options]
+
+Commands:
+  serve                 run the pipeline on a schedule and serve the status page, /healthz, /metrics
+  run [--full] [--no-train]   one pass: sync -> sentiment -> train -> score -> write-back, with a summary
+  sync [--full]         pull customers and tickets modified since the last sync (all with --full)
+  sentiment score       score new support texts
+  sentiment train --out FILE CORPUS...   train a fastText model; CORPUS is FORMAT:PATH with FORMAT
+                        one of uci, xed, xed-neutral, fasttext
+  sentiment predict TEXT  print the sentiment of one text
+  train                 train a churn model on the synced customers
+  score                 score every customer with the active model
+  writeback             queue changed fields and send them to the CRM
+  setup [--dry-run]     check the CRM connection and create the ChurnGuard fields
+  check-config          validate the configuration and exit
+  --version             print the version
+
+CONFIG defaults to $CHURNGUARD_CONFIG, then /etc/churnguard/churnguard.yaml.
+Secrets come from environment variables or 0600 files named in the config, never from the command line.
+)";
+
+int fail(const Error& e) {
+  std::cerr << "churnguard: " << log::redact(e.what()) << "\n";
+  return e.kind == ErrorKind::config ? 2 : 1;
+}
+
+// Runs one coroutine to completion on a fresh io_context.
+template <class T>
+Result<T> run_sync(asio::io_context& io, asio::awaitable<Result<T>> task) {
+  std::optional<Result<T>> out;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr ep, Result<T> r) {
+    if (ep) {
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        out = make_error(ErrorKind::io, std::string("unexpected failure: ") + e.what());
+      }
+    } else {
+      out = std::move(r);
+    }
+  });
+  io.run();
+  io.restart();
+  return std::move(*out);
+}
+
+int sentiment_train(const std::vector<std::string>& args) {
+  std::string out;
+  std::vector<sentiment::LabelledText> data;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--out" && i + 1 < args.size()) {
+      out = args[++i];
+      continue;
+    }
+    auto colon = args[i].find(':');
+    if (colon == std::string::npos) return fail(make_error(ErrorKind::invalid_input, "corpus '" + args[i] + "' must be FORMAT:PATH"));
+    auto part = sentiment::read_corpus(args[i].substr(colon + 1), args[i].substr(0, colon));
+    if (!part) return fail(part.error());
+    data.insert(data.end(), part->begin(), part->end());
+  }
+  if (out.empty()) return fail(make_error(ErrorKind::invalid_input, "sentiment train needs --out FILE"));
+  auto r = sentiment::train(data, out, {});
+  if (!r) return fail(r.error());
+  std::cout << "trained sentiment model on " << data.size() << " texts -> " << out << "\n";
+  return 0;
+}
+
+asio::awaitable<void> serve_loop(App& app, RunState& state) {
+  bool first = true;
+  for (;;) {
+    auto r = co_await app.run_pipeline(false, first);
+    first = false;
+    state.last_run_ms = SystemClock{}.now_ms();
+    if (r) {
+      state.last = *r;
+      state.last_error.clear();
+      log::info("pipeline", "scored " + std::to_string(r->scored.scored) + ", wrote " + std::to_string(r->flushed.written));
+    } else {
+      state.last_error = r.error().what();
+      log::error("pipeline", r.error().what());
+    }
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(app.config().schedule.interval_seconds));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string config_path = std::getenv("CHURNGUARD_CONFIG") ? std::getenv("CHURNGUARD_CONFIG") : "/etc/churnguard/churnguard.yaml";
+  if (args.size() >= 2 && (args[0] == "-c" || args[0] == "--config")) {
+    config_path = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  if (args.empty() || args[0] == "--help" || args[0] == "help") {
+    std::cout << usage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  auto has = [&](const char* flag) { return std::find(args.begin(), args.end(), flag) != args.end(); };
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "churnguard " << churnguard::version << "\n";
+    return 0;
+  }
+  if (cmd == "sentiment" && args.size() >= 2 && args[1] == "train")
+    return sentiment_train({args.begin() + 2, args.end()});
+
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return fail(cfg.error());
+  log::set_level(cfg->log_level == "debug" ? log::Level::debug : cfg->log_level == "warn" ? log::Level::warn
+                 : cfg->log_level == "error" ? log::Level::error : log::Level::info);
+  if (cmd == "check-config") {
+    if (auto s = config::resolve_secret(cfg->hubspot.token, "hubspot.token"); !s) return fail(s.error());
+    std::cout << config_path << ": OK\n";
+    return 0;
+  }
+  if (cmd == "sentiment" && args.size() >= 3 && args[1] == "predict") {
+    auto m = sentiment::SentimentModel::load(cfg->state_path(cfg->sentiment.model_path));
+    if (!m) return fail(m.error());
+    auto p = (*m)->predict(args[2]);
+    std::cout << p.label << " " << p.score << "\n";
+    return 0;
+  }
+
+  asio::io_context io;
+  auto app = App::create(*cfg, io);
+  if (!app) return fail(app.error());
+  App& a = **app;
+  if (cmd == "run") {
+    auto r = run_sync(io, a.run_pipeline(has("--full"), !has("--no-train")));
+    if (!r) return fail(r.error());
+    std::cout << format_report(*r, cfg->hubspot.base_url);
+    return 0;
+  }
+  if (cmd == "sync") {
+    auto r = run_sync(io, a.pull(has("--full")));
+    if (!r) return fail(r.error());
+    std::cout << "pulled " << r->customers << " customers and " << r->activities << " activities in " << r->pages << " pages\n";
+    return 0;
+  }
+  if (cmd == "sentiment" && args.size() >= 2 && args[1] == "score") {
+    auto r = a.score_texts();
+    if (!r) return fail(r.error());
+    std::cout << "scored " << *r << " texts\n";
+    return 0;
+  }
+  if (cmd == "train") {
+    auto r = a.train();
+    if (!r) return fail(r.error());
+    std::cout << "model " << r->version << ": CV AUC " << r->cv_auc << " on " << r->rows << " customers ("
+              << r->positives << " churned), " << r->features << " features; "
+              << (r->activated ? "activated" : "NOT activated (worse than the active model)") << "\n" << r->note << "\n";
+    return 0;
+  }
+  if (cmd == "score") {
+    auto r = a.score();
+    if (!r) return fail(r.error());
+    std::cout << "scored " << r->scored << " customers with " << r->model_version << "\n";
+    return 0;
+  }
+  if (cmd == "writeback") {
+    auto r = run_sync(io, a.write_back());
+    if (!r) return fail(r.error());
+    std::cout << "wrote " << r->written << " records in " << r->calls << " calls; " << r->failed << " failed, "
+              << r->retry_later << " to retry\n";
+    return 0;
+  }
+  if (cmd == "setup") {
+    auto r = run_sync(io, a.setup_fields(has("--dry-run")));
+    if (!r) return fail(r.error());
+    if (r->empty()) std::cout << "CRM reachable; every ChurnGuard field already exists\n";
+    for (const auto& c : *r) std::cout << (has("--dry-run") ? "would " : "") << c << "\n";
+    return 0;
+  }
+  if (cmd == "serve") {
+    RunState state;
+    http::Server server(io, {cfg->http.listen_address, cfg->http.port, nullptr, 1u << 20, std::chrono::seconds(30), "churnguard"},
+                        make_routes(a, state));
+    auto port = server.start();
+    if (!port) return fail(port.error());
+    log::info("http", "serving on http://" + cfg->http.listen_address + ":" + std::to_string(*port));
+    asio::co_spawn(io, serve_loop(a, state), asio::detached);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](auto, int) {
+      log::info("serve", "stopping");
+      server.stop();
+      io.stop();
+    });
+    io.run();
+    return 0;
+  }
+  std::cerr << "churnguard: unknown command '" << cmd << "'\n" << usage;
+  return 2;
+}
+
+}  // namespace cg::app

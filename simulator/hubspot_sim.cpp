@@ -1,0 +1,662 @@
+#include "simulator/hubspot_sim.hpp"
+
+#include "daemon/core/clock.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace cg::sim {
+namespace json = boost::json;
+using http::Request;
+using http::Response;
+
+namespace {
+
+Response error(const Request& req, unsigned status, const std::string& category, const std::string& message,
+               json::object extra = {}) {
+  json::object body{{"status", "error"}, {"message", message}, {"correlationId", "sim-" + std::to_string(std::rand())},
+                    {"category", category}};
+  for (auto& [k, v] : extra) body[k] = v;
+  return http::make_response(req, status, json::serialize(body));
+}
+
+bool is_time_property(const std::string& name) {
+  return name == "createdate" || name == "hs_lastmodifieddate" || name == "lastmodifieddate" || name == "closed_date" ||
+         name == "churnguard_scored_at";
+}
+
+std::optional<double> number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double d = std::strtod(s.c_str(), &end);
+  if (*end != '\0' || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+std::string query_param(const std::string& query, const std::string& key) {
+  auto u = boost::urls::parse_origin_form("/?" + query);
+  if (!u) return {};
+  auto params = u->params();
+  auto it = params.find(key);
+  return it == params.end() ? std::string() : std::string((*it).value);
+}
+
+}  // namespace
+
+HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) { define_defaults(); }
+
+void HubspotSim::define_defaults() {
+  auto def = [&](const std::string& obj, const std::string& name, const std::string& type, const std::string& ft,
+                 bool ro = false) { props_[obj][name] = PropertyDef{type, ft, obj == "tickets" ? "ticketinformation" : "companyinformation", {}, ro}; };
+  for (const char* obj : {"companies", "contacts", "tickets"}) {
+    def(obj, "hs_object_id", "number", "number", true);
+    def(obj, "createdate", "datetime", "date", true);
+    def(obj, "hs_lastmodifieddate", "datetime", "date", true);
+  }
+  for (const char* p : {"name", "domain", "industry"}) def("companies", p, "string", "text");
+  def("contacts", "lastmodifieddate", "datetime", "date", true);
+  for (const char* p : {"email", "firstname", "lastname"}) def("contacts", p, "string", "text");
+  for (const char* p : {"subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category"})
+    def("tickets", p, "string", "text");
+  def("tickets", "closed_date", "datetime", "date");
+  props_["tickets"]["hs_ticket_priority"] = {"enumeration", "select", "ticketinformation", {"LOW", "MEDIUM", "HIGH", "URGENT"}};
+  groups_["companies"] = {"companyinformation"};
+  groups_["contacts"] = {"contactinformation"};
+  groups_["tickets"] = {"ticketinformation"};
+}
+
+std::int64_t HubspotSim::tick() {
+  // Last-modified stamps strictly increase, as a real CRM's effectively do under load.
+  last_tick_ = std::max(SystemClock{}.now_ms(), last_tick_ + 1);
+  return last_tick_;
+}
+
+Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return make_error(ErrorKind::invalid_input, "seed is not a JSON object: " + ec.message());
+  std::lock_guard lock(mutex_);
+  try {
+    auto& o = v.as_object();
+    if (auto* p = o.if_contains("properties"))
+      for (auto& [obj, list] : p->as_object())
+        for (auto& d : list.as_array()) {
+          auto& dd = d.as_object();
+          PropertyDef def{std::string(dd.at("type").as_string()), std::string(dd.at("fieldType").as_string()),
+                          dd.if_contains("groupName") ? std::string(dd.at("groupName").as_string()) : "companyinformation"};
+          if (auto* opts = dd.if_contains("options"))
+            for (auto& op : opts->as_array()) def.options.emplace_back(op.at("value").as_string());
+          groups_[std::string(obj)].insert(def.group);
+          props_[std::string(obj)][std::string(dd.at("name").as_string())] = def;
+        }
+    auto age = [&](const json::object& r, const char* key) -> std::optional<std::int64_t> {
+      auto* a = r.if_contains(key);
+      if (!a || a->is_null()) return std::nullopt;
+      return now - static_cast<std::int64_t>(a->to_number<double>() * ms_per_day);
+    };
+    for (const char* type : {"companies", "tickets"}) {
+      auto* list = o.if_contains(type);
+      if (!list) continue;
+      for (auto& r : list->as_array()) {
+        auto& ro = r.as_object();
+        std::int64_t id = std::stoll(std::string(ro.at("id").as_string()));
+        Record rec;
+        for (auto& [k, val] : ro.at("properties").as_object()) rec.props[std::string(k)] = std::string(val.as_string());
+        rec.created_ms = age(ro, "created_days_ago").value_or(now);
+        rec.updated_ms = std::max(rec.created_ms, age(ro, "modified_days_ago").value_or(rec.created_ms));
+        if (auto closed = age(ro, "closed_days_ago")) {
+          rec.props["closed_date"] = format_iso8601(*closed);
+          rec.updated_ms = std::max(rec.updated_ms, *closed);
+        }
+        if (auto* c = ro.if_contains("company")) ticket_company_[id] = std::stoll(std::string(c->as_string()));
+        objects_[type][id] = std::move(rec);
+        next_id_ = std::max(next_id_, id + 1);
+      }
+    }
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::invalid_input, std::string("seed is malformed: ") + e.what());
+  }
+  return {};
+}
+
+json::object HubspotSim::to_json(const std::string& type, std::int64_t id, const Record& r,
+                                 const std::vector<std::string>* wanted) const {
+  json::object props;
+  const std::string mod = type == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
+  props["hs_object_id"] = std::to_string(id);
+  props["createdate"] = format_iso8601(r.created_ms);
+  props[mod] = format_iso8601(r.updated_ms);
+  if (wanted) {
+    for (const auto& w : *wanted) {
+      if (!props_.at(type).count(w) || props.contains(w)) continue;  // unknown names are ignored
+      auto it = r.props.find(w);
+      props[w] = it == r.props.end() ? json::value(nullptr) : json::value(it->second);
+    }
+  }
+  return json::object{{"id", std::to_string(id)},      {"properties", props},
+                      {"createdAt", format_iso8601(r.created_ms)}, {"updatedAt", format_iso8601(r.updated_ms)},
+                      {"archived", false}};
+}
+
+std::optional<std::string> HubspotSim::validate_value(const std::string& type, const std::string& name,
+                                                      const std::string& v) const {
+  auto& defs = props_.at(type);
+  auto it = defs.find(name);
+  if (it == defs.end()) return "PROPERTY_DOESNT_EXIST";
+  const auto& d = it->second;
+  if (d.read_only) return "READ_ONLY_VALUE";
+  if (v.empty()) return std::nullopt;  // clearing a value is allowed
+  if (d.type == "number" && !number(v)) return "INVALID_INTEGER";
+  if ((d.type == "datetime" || d.type == "date") && !parse_timestamp(v)) return "INVALID_DATE";
+  if (d.type == "bool" && v != "true" && v != "false") return "INVALID_BOOLEAN";
+  if (d.type == "enumeration" && std::find(d.options.begin(), d.options.end(), v) == d.options.end())
+    return "INVALID_OPTION";
+  return std::nullopt;
+}
+
+void HubspotSim::add_fault(Fault f) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back(std::move(f));
+}
+void HubspotSim::set_token(std::string token) {
+  std::lock_guard lock(mutex_);
+  opts_.token = std::move(token);
+}
+std::map<std::string, std::int64_t> HubspotSim::calls() const {
+  std::lock_guard lock(mutex_);
+  return calls_;
+}
+std::int64_t HubspotSim::total_calls() const {
+  std::lock_guard lock(mutex_);
+  return total_;
+}
+std::int64_t HubspotSim::records_updated() const {
+  std::lock_guard lock(mutex_);
+  return records_updated_;
+}
+std::size_t HubspotSim::count(const std::string& type) const {
+  std::lock_guard lock(mutex_);
+  auto it = objects_.find(type);
+  return it == objects_.end() ? 0 : it->second.size();
+}
+std::optional<std::string> HubspotSim::property(const std::string& type, const std::string& id,
+                                                const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto t = objects_.find(type);
+  if (t == objects_.end()) return std::nullopt;
+  auto r = t->second.find(std::stoll(id));
+  if (r == t->second.end()) return std::nullopt;
+  if (name == "hs_lastmodifieddate") return format_iso8601(r->second.updated_ms);
+  auto p = r->second.props.find(name);
+  if (p == r->second.props.end()) return std::nullopt;
+  return p->second;
+}
+
+std::string HubspotSim::create(const std::string& type, std::map<std::string, std::string> props,
+                               const std::string& company) {
+  std::lock_guard lock(mutex_);
+  std::int64_t id = next_id_++;
+  auto now = tick();
+  objects_[type][id] = Record{std::move(props), now, now};
+  if (!company.empty()) ticket_company_[id] = std::stoll(company);
+  return std::to_string(id);
+}
+
+json::object HubspotSim::stats_json() const {
+  std::lock_guard lock(mutex_);
+  json::object by_route;
+  for (auto& [k, v] : calls_) by_route[k] = v;
+  return json::object{{"total_calls", total_}, {"records_updated", records_updated_}, {"calls", by_route}};
+}
+
+boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
+  std::string target(req.target());
+  auto q = target.find('?');
+  std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
+  std::lock_guard lock(mutex_);
+  if (path.rfind("/__sim/", 0) == 0) {  // control API for tests and the demo; not metered
+    if (path == "/__sim/stats") {
+      json::object by_route;
+      for (auto& [k, v] : calls_) by_route[k] = v;
+      co_return http::make_response(req, 200, json::serialize(json::object{
+          {"total_calls", total_}, {"records_updated", records_updated_}, {"calls", by_route}}));
+    }
+    co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
+  }
+  co_return route(req, path, query);
+}
+
+Response HubspotSim::route(const Request& req, const std::string& path, const std::string& query) {
+  const std::string method(req.method_string());
+  // Normalise the dated path family onto the v3 one: same bodies, different prefix.
+  std::vector<std::string> seg;
+  for (std::size_t i = 1, j; i <= path.size(); i = j + 1) {
+    j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    seg.push_back(path.substr(i, j - i));
+  }
+  auto is_version = [](const std::string& s) { return s == "v3" || s == "v4" || (s.size() == 7 && s[4] == '-'); };
+  std::string key = method + " " + path;
+  ++total_;
+  ++calls_[key];
+
+  // Faults first: a scripted failure replaces the answer.
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (path.find(it->path_contains) == std::string::npos) continue;
+    Fault f = *it;
+    if (--it->count <= 0) faults_.erase(it);
+    if (!f.raw_body.empty()) return http::make_response(req, f.status, f.raw_body);
+    if (f.status == 429)
+      return error(req, 429, "RATE_LIMITS", "You have reached your " + f.policy + " limit.",
+                   {{"errorType", "RATE_LIMIT"}, {"policyName", f.policy}});
+    if (f.status == 401)
+      return error(req, 401, "INVALID_AUTHENTICATION", "Authentication credentials not found.");
+    return error(req, f.status, "INTERNAL_ERROR", "simulated failure");
+  }
+
+  auto auth = std::string(req[boost::beast::http::field::authorization]);
+  if (auth != "Bearer " + opts_.token)
+    return error(req, 401, "INVALID_AUTHENTICATION",
+                 "Authentication credentials not found. This API supports OAuth 2.0 authentication.");
+
+  const bool is_search = seg.size() >= 2 && seg.back() == "search";
+  const auto now = SystemClock{}.now_ms();
+  if (++daily_used_ > opts_.daily_limit)
+    return error(req, 429, "RATE_LIMITS", "You have reached your daily limit.",
+                 {{"errorType", "RATE_LIMIT"}, {"policyName", "DAILY"}});
+  Response res;
+  bool limited = false;
+  if (is_search) {
+    while (!search_times_.empty() && now - search_times_.front() >= 1000) search_times_.pop_front();
+    if (static_cast<int>(search_times_.size()) >= opts_.search_per_second)
+      return error(req, 429, "RATE_LIMITS", "You have reached your secondly limit.",
+                   {{"errorType", "RATE_LIMIT"}, {"policyName", "SECONDLY"}});
+    search_times_.push_back(now);
+  } else {
+    while (!burst_times_.empty() && now - burst_times_.front() >= opts_.burst_window_ms) burst_times_.pop_front();
+    if (static_cast<int>(burst_times_.size()) >= opts_.burst_limit) {
+      limited = true;
+      res = error(req, 429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.",
+                  {{"errorType", "RATE_LIMIT"}, {"policyName", "TEN_SECONDLY_ROLLING"}});
+    } else {
+      burst_times_.push_back(now);
+    }
+  }
+
+  if (!limited) {
+    // /crm/v3/objects/{t}/... or /crm/objects/{V}/{t}/...
+    std::vector<std::string> s = seg;
+    if (s.size() >= 3 && s[0] == "crm" && (s[1] == "objects" || s[1] == "properties" || s[1] == "associations") &&
+        is_version(s[2]))
+      std::swap(s[1], s[2]);  // dated form -> v3 form
+    const bool known_type = s.size() >= 4 && props_.count(s[3]);
+    if (s.size() >= 4 && s[0] == "crm" && is_version(s[1]) && s[2] == "objects" && known_type) {
+      const std::string type = s[3];
+      if (s.size() == 5 && s[4] == "search" && method == "POST") res = search(req, type);
+      else if (s.size() == 6 && s[4] == "batch" && s[5] == "update" && method == "POST") res = batch_update(req, type);
+      else if (s.size() == 4 && method == "GET") res = list(req, type, query);
+      else res = error(req, 404, "OBJECT_NOT_FOUND", "no such endpoint in the simulator: " + method + " " + path);
+    } else if (s.size() >= 4 && s[0] == "crm" && is_version(s[1]) && s[2] == "properties" && known_type) {
+      std::string rest;
+      for (std::size_t i = 4; i < s.size(); ++i) rest += "/" + s[i];
+      res = properties(req, s[3], rest);
+    } else if (s.size() == 7 && s[0] == "crm" && is_version(s[1]) && s[2] == "associations" && s[5] == "batch" &&
+               s[6] == "read" && method == "POST") {
+      res = associations(req, s[3], s[4]);
+    } else {
+      res = error(req, 404, "OBJECT_NOT_FOUND", "no such endpoint: " + method + " " + path);
+    }
+  }
+  if (!is_search) {  // HubSpot sends no rate-limit headers on search responses
+    res.set("X-HubSpot-RateLimit-Max", std::to_string(opts_.burst_limit));
+    res.set("X-HubSpot-RateLimit-Remaining",
+            std::to_string(std::max<int>(0, opts_.burst_limit - static_cast<int>(burst_times_.size()))));
+    res.set("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(opts_.burst_window_ms));
+    res.set("X-HubSpot-RateLimit-Daily", std::to_string(opts_.daily_limit));
+    res.set("X-HubSpot-RateLimit-Daily-Remaining", std::to_string(std::max<std::int64_t>(0, opts_.daily_limit - daily_used_)));
+  }
+  return res;
+}
+
+namespace {
+struct Filter {
+  std::string property, op, value, high;
+  std::vector<std::string> values;
+};
+
+int compare(const std::string& prop, const std::string& a, const std::string& b) {
+  if (is_time_property(prop)) {
+    auto x = parse_timestamp(a), y = parse_timestamp(b);
+    if (x && y) return *x < *y ? -1 : *x > *y;
+  }
+  auto x = number(a), y = number(b);
+  if (x && y) return *x < *y ? -1 : *x > *y;
+  return a < b ? -1 : a > b;
+}
+}  // namespace
+
+Response HubspotSim::search(const Request& req, const std::string& type) {
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object()) return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+  auto& o = v.as_object();
+  std::vector<std::vector<Filter>> groups;
+  std::size_t total_filters = 0;
+  try {
+    if (auto* fg = o.if_contains("filterGroups")) {
+      if (fg->as_array().size() > 5) return error(req, 400, "VALIDATION_ERROR", "Too many filter groups (max 5)");
+      for (auto& g : fg->as_array()) {
+        std::vector<Filter> fs;
+        auto& filters = g.at("filters").as_array();
+        if (filters.size() > 6) return error(req, 400, "VALIDATION_ERROR", "Too many filters in a group (max 6)");
+        for (auto& f : filters) {
+          Filter x{std::string(f.at("propertyName").as_string()), std::string(f.at("operator").as_string())};
+          if (auto* val = f.as_object().if_contains("value")) x.value = val->is_string() ? std::string(val->as_string()) : json::serialize(*val);
+          if (auto* hv = f.as_object().if_contains("highValue")) x.high = hv->is_string() ? std::string(hv->as_string()) : json::serialize(*hv);
+          if (auto* vs = f.as_object().if_contains("values"))
+            for (auto& e : vs->as_array()) x.values.push_back(e.is_string() ? std::string(e.as_string()) : json::serialize(e));
+          static const std::set<std::string> ops{"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
+                                                 "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"};
+          if (!ops.count(x.op)) return error(req, 400, "VALIDATION_ERROR", "Unknown filter operator " + x.op);
+          fs.push_back(std::move(x));
+        }
+        total_filters += fs.size();
+        groups.push_back(std::move(fs));
+      }
+    }
+  } catch (const std::exception&) {
+    return error(req, 400, "VALIDATION_ERROR", "Invalid filterGroups");
+  }
+  if (total_filters > 18) return error(req, 400, "VALIDATION_ERROR", "Too many filters (max 18)");
+  int limit = 10;
+  if (auto* l = o.if_contains("limit")) {
+    if (!l->is_int64()) return error(req, 400, "VALIDATION_ERROR", "limit must be an integer");
+    limit = static_cast<int>(l->as_int64());
+  }
+  if (limit < 1 || limit > 200) return error(req, 400, "VALIDATION_ERROR", "limit must be between 1 and 200");
+  std::int64_t after = 0;
+  if (auto* a = o.if_contains("after")) {
+    if (!a->is_string() || !number(std::string(a->as_string())))
+      return error(req, 400, "VALIDATION_ERROR", "after must be a string cursor from a previous page");
+    after = std::stoll(std::string(a->as_string()));
+  }
+  if (after + limit > 10'000)
+    return error(req, 400, "VALIDATION_ERROR",
+                 "Search results are limited to 10,000; after + limit must not exceed 10000");
+  std::string sort_prop;
+  bool ascending = true;
+  if (auto* so = o.if_contains("sorts"); so && so->is_array() && !so->as_array().empty()) {
+    if (so->as_array().size() > 1) return error(req, 400, "VALIDATION_ERROR", "Only one sort is allowed");
+    auto& s0 = so->as_array()[0];
+    if (!s0.is_object()) return error(req, 400, "VALIDATION_ERROR", "sorts must be objects");
+    sort_prop = std::string(s0.at("propertyName").as_string());
+    if (auto* d = s0.as_object().if_contains("direction")) ascending = d->as_string() != "DESCENDING";
+  }
+  std::vector<std::string> wanted;
+  if (auto* p = o.if_contains("properties"))
+    for (auto& e : p->as_array()) wanted.emplace_back(e.as_string());
+
+  const std::string mod = type == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
+  auto value_of = [&](std::int64_t id, const Record& r, const std::string& prop) -> std::optional<std::string> {
+    if (prop == "hs_lastmodifieddate" || prop == mod) return std::to_string(r.updated_ms);
+    if (prop == "createdate") return std::to_string(r.created_ms);
+    if (prop == "hs_object_id") return std::to_string(id);
+    auto it = r.props.find(prop);
+    if (it == r.props.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+  auto matches = [&](std::int64_t id, const Record& r, const Filter& f) {
+    auto val = value_of(id, r, f.property);
+    if (f.op == "HAS_PROPERTY") return val.has_value();
+    if (f.op == "NOT_HAS_PROPERTY") return !val.has_value();
+    if (!val) return f.op == "NEQ" || f.op == "NOT_IN";
+    int c = compare(f.property, *val, f.value);
+    if (f.op == "EQ") return c == 0;
+    if (f.op == "NEQ") return c != 0;
+    if (f.op == "LT") return c < 0;
+    if (f.op == "LTE") return c <= 0;
+    if (f.op == "GT") return c > 0;
+    if (f.op == "GTE") return c >= 0;
+    if (f.op == "BETWEEN") return c >= 0 && compare(f.property, *val, f.high) <= 0;
+    bool in = std::any_of(f.values.begin(), f.values.end(), [&](auto& x) { return compare(f.property, *val, x) == 0; });
+    if (f.op == "IN") return in;
+    if (f.op == "NOT_IN") return !in;
+    return val->find(f.value) != std::string::npos;  // CONTAINS_TOKEN, roughly
+  };
+  std::vector<std::pair<std::int64_t, const Record*>> hits;
+  for (auto& [id, r] : objects_[type]) {
+    bool ok = groups.empty();
+    for (auto& g : groups) {
+      bool all = true;
+      for (auto& f : g) all = all && matches(id, r, f);
+      ok = ok || all;
+    }
+    if (ok) hits.emplace_back(id, &r);
+  }
+  if (!sort_prop.empty())
+    std::stable_sort(hits.begin(), hits.end(), [&](auto& a, auto& b) {
+      auto x = value_of(a.first, *a.second, sort_prop).value_or(""), y = value_of(b.first, *b.second, sort_prop).value_or("");
+      int c = compare(sort_prop, x, y);
+      return ascending ? c < 0 : c > 0;
+    });
+  json::array results;
+  for (std::int64_t i = after; i < static_cast<std::int64_t>(hits.size()) && i < after + limit; ++i)
+    results.push_back(to_json(type, hits[i].first, *hits[i].second, &wanted));
+  json::object body{{"total", static_cast<std::int64_t>(hits.size())}, {"results", results}};
+  if (after + limit < static_cast<std::int64_t>(hits.size()))
+    body["paging"] = json::object{{"next", json::object{{"after", std::to_string(after + limit)}}}};
+  return http::make_response(req, 200, json::serialize(body));
+}
+
+Response HubspotSim::batch_update(const Request& req, const std::string& type) {
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object() || !v.as_object().contains("inputs") || !v.at("inputs").is_array())
+    return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON: expected {\"inputs\":[...]}");
+  auto& inputs = v.at("inputs").as_array();
+  if (inputs.size() > 100)
+    return error(req, 400, "VALIDATION_ERROR", "Batch input must contain at most 100 inputs, got " + std::to_string(inputs.size()));
+  std::set<std::string> seen;
+  std::vector<std::pair<std::int64_t, std::map<std::string, std::string>>> updates;
+  std::vector<std::string> missing;
+  json::array invalid;
+  for (auto& in : inputs) {
+    if (!in.is_object() || !in.as_object().contains("id") || !in.at("id").is_string() ||
+        !in.as_object().contains("properties") || !in.at("properties").is_object())
+      return error(req, 400, "VALIDATION_ERROR", "Each input needs a string id and a properties object");
+    std::string id(in.at("id").as_string());
+    if (!seen.insert(id).second) return error(req, 400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + id + "]");
+    std::map<std::string, std::string> props;
+    for (auto& [k, val] : in.at("properties").as_object()) {
+      if (!val.is_string() && !val.is_number() && !val.is_bool())
+        return error(req, 400, "VALIDATION_ERROR", "Property values must be strings");
+      std::string sv = val.is_string() ? std::string(val.as_string()) : json::serialize(val);
+      if (auto bad = validate_value(type, std::string(k), sv))
+        invalid.push_back(json::object{{"isValid", false}, {"message", std::string(k) + " is not valid"},
+                                       {"error", *bad}, {"name", std::string(k)}});
+      props[std::string(k)] = sv;
+    }
+    auto num = number(id);
+    if (!num || !objects_[type].count(static_cast<std::int64_t>(*num))) {
+      missing.push_back(id);
+      continue;
+    }
+    updates.emplace_back(static_cast<std::int64_t>(*num), std::move(props));
+  }
+  if (!invalid.empty())  // property validation fails the whole batch, as HubSpot's does
+    return error(req, 400, "VALIDATION_ERROR", "Property values were not valid: " + json::serialize(invalid),
+                 {{"errors", json::array{json::object{{"message", "Property values were not valid"},
+                                                      {"code", invalid[0].at("error")},
+                                                      {"context", json::object{{"propertyName", json::array{invalid[0].at("name")}}}}}}}});
+  json::array results;
+  const auto started = format_iso8601(SystemClock{}.now_ms());
+  for (auto& [id, props] : updates) {
+    auto& r = objects_[type][id];
+    for (auto& [k, val] : props) r.props[k] = val;
+    r.updated_ms = tick();
+    ++records_updated_;
+    std::vector<std::string> names;
+    for (auto& [k, val] : props) names.push_back(k);
+    results.push_back(to_json(type, id, r, &names));
+  }
+  std::reverse(results.begin(), results.end());  // HubSpot promises no order
+  json::object body{{"status", "COMPLETE"}, {"results", results}, {"startedAt", started},
+                    {"completedAt", format_iso8601(SystemClock{}.now_ms())}};
+  if (missing.empty()) return http::make_response(req, 200, json::serialize(body));
+  json::array ids(missing.begin(), missing.end());
+  body["numErrors"] = 1;
+  body["errors"] = json::array{json::object{{"status", "error"}, {"category", "OBJECT_NOT_FOUND"},
+                                            {"message", "Could not get some " + type + " objects, they may be deleted or not exist."},
+                                            {"context", json::object{{"ids", ids}}}, {"errors", json::array{}}}};
+  return http::make_response(req, 207, json::serialize(body));
+}
+
+Response HubspotSim::list(const Request& req, const std::string& type, const std::string& query) {
+  auto limit_s = query_param(query, "limit");
+  int limit = limit_s.empty() ? 10 : std::atoi(limit_s.c_str());
+  if (limit < 1 || limit > 100) return error(req, 400, "VALIDATION_ERROR", "limit must be between 1 and 100");
+  auto after_s = query_param(query, "after");
+  std::int64_t after = 0;
+  if (!after_s.empty()) {
+    if (!number(after_s)) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
+    after = std::stoll(after_s);
+  }
+  std::vector<std::string> wanted;
+  auto props = query_param(query, "properties");
+  for (std::size_t i = 0, j; !props.empty() && i <= props.size(); i = j + 1) {
+    j = props.find(',', i);
+    if (j == std::string::npos) j = props.size();
+    wanted.push_back(props.substr(i, j - i));
+  }
+  json::array results;
+  auto& objs = objects_[type];
+  auto it = objs.lower_bound(after);
+  for (; it != objs.end() && static_cast<int>(results.size()) < limit; ++it)
+    results.push_back(to_json(type, it->first, it->second, &wanted));
+  json::object body{{"results", results}};
+  if (it != objs.end()) body["paging"] = json::object{{"next", json::object{{"after", std::to_string(it->first)}}}};
+  return http::make_response(req, 200, json::serialize(body));
+}
+
+Response HubspotSim::properties(const Request& req, const std::string& type, const std::string& rest) {
+  const auto m = req.method();
+  using boost::beast::http::verb;
+  auto prop_json = [&](const std::string& name, const PropertyDef& d) {
+    json::array opts;
+    for (std::size_t i = 0; i < d.options.size(); ++i)
+      opts.push_back(json::object{{"label", d.options[i]}, {"value", d.options[i]}, {"displayOrder", i}, {"hidden", false}});
+    return json::object{{"name", name}, {"label", name}, {"type", d.type}, {"fieldType", d.field_type},
+                        {"groupName", d.group}, {"options", opts}, {"modificationMetadata", json::object{{"readOnlyValue", d.read_only}}}};
+  };
+  auto create_one = [&](const json::value& in, std::string& err) -> bool {
+    static const std::map<std::string, std::set<std::string>> pairs{
+        {"string", {"text", "textarea", "html", "file"}}, {"number", {"number", "calculation_equation"}},
+        {"date", {"date"}}, {"datetime", {"date"}}, {"enumeration", {"select", "radio", "checkbox", "booleancheckbox"}},
+        {"bool", {"booleancheckbox"}}, {"phone_number", {"phonenumber"}}};
+    if (!in.is_object()) return err = "property must be an object", false;
+    auto& o = in.as_object();
+    for (const char* k : {"name", "label", "type", "fieldType", "groupName"})
+      if (!o.contains(k) || !o.at(k).is_string()) return err = std::string("missing required field ") + k, false;
+    std::string name(o.at("name").as_string()), t(o.at("type").as_string()), ft(o.at("fieldType").as_string()),
+        group(o.at("groupName").as_string());
+    auto p = pairs.find(t);
+    if (p == pairs.end() || !p->second.count(ft)) return err = "invalid type/fieldType pair " + t + "/" + ft, false;
+    if (!groups_[type].count(group)) return err = "property group " + group + " does not exist", false;
+    PropertyDef d{t, ft, group};
+    if (t == "enumeration" || t == "bool") {
+      auto* opts = o.if_contains("options");
+      if (!opts || !opts->is_array() || opts->as_array().empty()) return err = "enumeration properties need options", false;
+      for (auto& op : opts->as_array()) d.options.emplace_back(op.at("value").as_string());
+    }
+    if (props_[type].count(name)) return err = "409:A property named '" + name + "' already exists.", false;
+    props_[type][name] = d;
+    return true;
+  };
+  if (rest.empty() && m == verb::get) {
+    json::array results;
+    for (auto& [n, d] : props_[type]) results.push_back(prop_json(n, d));
+    return http::make_response(req, 200, json::serialize(json::object{{"results", results}}));
+  }
+  if ((rest.empty() || rest == "/batch/create") && m == verb::post) {
+    boost::system::error_code ec;
+    auto v = json::parse(req.body(), ec);
+    if (ec) return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON");
+    std::vector<json::value> ins;
+    if (rest.empty()) ins.push_back(v);
+    else if (v.is_object() && v.as_object().contains("inputs") && v.at("inputs").is_array())
+      for (auto& e : v.at("inputs").as_array()) ins.push_back(e);
+    else return error(req, 400, "VALIDATION_ERROR", "expected {\"inputs\":[...]}");
+    json::array results;
+    for (auto& in : ins) {
+      std::string err;
+      if (!create_one(in, err)) {
+        if (err.rfind("409:", 0) == 0) return error(req, 409, "OBJECT_ALREADY_EXISTS", err.substr(4));
+        return error(req, 400, "VALIDATION_ERROR", err);
+      }
+      auto n = std::string(in.at("name").as_string());
+      results.push_back(prop_json(n, props_[type][n]));
+    }
+    if (rest.empty()) return http::make_response(req, 201, json::serialize(results[0]));
+    return http::make_response(req, 201, json::serialize(json::object{{"status", "COMPLETE"}, {"results", results}}));
+  }
+  if (rest.rfind("/groups", 0) == 0) {
+    if (rest == "/groups" && m == verb::post) {
+      boost::system::error_code ec;
+      auto v = json::parse(req.body(), ec);
+      if (ec || !v.is_object() || !v.as_object().contains("name") || !v.as_object().contains("label"))
+        return error(req, 400, "VALIDATION_ERROR", "a group needs name and label");
+      std::string n(v.at("name").as_string());
+      if (!groups_[type].insert(n).second) return error(req, 409, "OBJECT_ALREADY_EXISTS", "group " + n + " exists");
+      return http::make_response(req, 201, json::serialize(v));
+    }
+    if (m == verb::get && rest.size() > 8) {
+      auto n = rest.substr(8);
+      if (!groups_[type].count(n)) return error(req, 404, "OBJECT_NOT_FOUND", "Unable to find property group " + n);
+      return http::make_response(req, 200, json::serialize(json::object{{"name", n}, {"label", n}}));
+    }
+  }
+  if (m == verb::get && rest.size() > 1) {
+    auto n = rest.substr(1);
+    auto it = props_[type].find(n);
+    if (it == props_[type].end()) return error(req, 404, "OBJECT_NOT_FOUND", "Unable to find property " + n);
+    return http::make_response(req, 200, json::serialize(prop_json(n, it->second)));
+  }
+  return error(req, 405, "VALIDATION_ERROR", "method not allowed on properties" + rest);
+}
+
+Response HubspotSim::associations(const Request& req, const std::string& from, const std::string& to) {
+  if (from != "tickets" || to != "companies")
+    return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets to companies only");
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object() || !v.as_object().contains("inputs") || !v.at("inputs").is_array())
+    return error(req, 400, "VALIDATION_ERROR", "expected {\"inputs\":[...]}");
+  if (v.at("inputs").as_array().size() > 1000) return error(req, 400, "VALIDATION_ERROR", "at most 1000 inputs");
+  json::array results, missing;
+  for (auto& in : v.at("inputs").as_array()) {
+    std::string id(in.at("id").as_string());
+    auto n = number(id);
+    auto it = n ? ticket_company_.find(static_cast<std::int64_t>(*n)) : ticket_company_.end();
+    if (it == ticket_company_.end()) {
+      missing.push_back(json::value(id));
+      continue;
+    }
+    results.push_back(json::object{
+        {"from", json::object{{"id", id}}},
+        {"to", json::array{json::object{{"toObjectId", it->second},
+                                        {"associationTypes", json::array{json::object{{"category", "HUBSPOT_DEFINED"}, {"typeId", 339}, {"label", nullptr}}}}}}}});
+  }
+  json::object body{{"status", "COMPLETE"}, {"results", results}};
+  if (missing.empty()) return http::make_response(req, 200, json::serialize(body));
+  body["numErrors"] = 1;
+  body["errors"] = json::array{json::object{{"status", "error"}, {"category", "OBJECT_NOT_FOUND"},
+                                            {"message", "No associations found"}, {"context", json::object{{"fromObjectIds", missing}}}}};
+  return http::make_response(req, 207, json::serialize(body));
+}
+
+}  // namespace cg::sim

@@ -1,0 +1,95 @@
+#pragma once
+// A HubSpot CRM simulator on the project's own HTTP server: the object, search, batch,
+// properties and associations endpoints with HubSpot's paths (v3 and dated), JSON shapes,
+// limits (100 per batch, 200 per search page, 10,000 search results), error bodies, 429 with
+// policyName and rate-limit headers, and 207 partial failures. It refuses what HubSpot refuses.
+// Thread-safe: state is guarded by one mutex, so tests may inspect it from their own thread.
+#include "daemon/core/error.hpp"
+#include "daemon/http/server.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace cg::sim {
+
+struct HubspotSimOptions {
+  std::string token;                 // the only bearer token accepted
+  int burst_limit = 100;             // requests per rolling window (non-search)
+  int burst_window_ms = 10'000;
+  int search_per_second = 5;
+  std::int64_t daily_limit = 250'000;
+};
+
+// A scripted failure: the next `count` requests whose target contains `path_contains` get it.
+struct Fault {
+  std::string path_contains;
+  unsigned status = 500;
+  std::string policy;  // for 429: TEN_SECONDLY_ROLLING, DAILY, SECONDLY
+  int count = 1;
+  std::string raw_body;  // if set, sent verbatim (e.g. malformed JSON)
+};
+
+class HubspotSim {
+ public:
+  explicit HubspotSim(HubspotSimOptions opts);
+
+  // Seed JSON (see data/README.md): property definitions, companies and tickets with ages in days.
+  Result<void> load_seed(const std::string& json_text, std::int64_t now_ms);
+
+  boost::asio::awaitable<http::Response> handle(http::Request req);
+
+  void add_fault(Fault f);
+  void set_token(std::string token);
+  // Calls served per route key, e.g. "POST /crm/v3/objects/companies/batch/update".
+  std::map<std::string, std::int64_t> calls() const;
+  std::int64_t total_calls() const;
+  std::int64_t records_updated() const;
+  // A property of a record, or nullopt.
+  std::optional<std::string> property(const std::string& type, const std::string& id, const std::string& name) const;
+  std::size_t count(const std::string& type) const;
+  // Creates a record as POST /crm/v3/objects/{type} would; returns its id.
+  std::string create(const std::string& type, std::map<std::string, std::string> props,
+                     const std::string& associate_company = "");
+  boost::json::object stats_json() const;
+
+ private:
+  struct Record {
+    std::map<std::string, std::string> props;
+    std::int64_t created_ms = 0, updated_ms = 0;
+  };
+  struct PropertyDef {
+    std::string type, field_type, group;
+    std::vector<std::string> options;
+    bool read_only = false;
+  };
+  http::Response route(const http::Request& req, const std::string& path, const std::string& query);
+  http::Response search(const http::Request& req, const std::string& type);
+  http::Response batch_update(const http::Request& req, const std::string& type);
+  http::Response list(const http::Request& req, const std::string& type, const std::string& query);
+  http::Response properties(const http::Request& req, const std::string& type, const std::string& rest);
+  http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
+  std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
+  boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,
+                              const std::vector<std::string>* props) const;
+  std::int64_t tick();
+  void define_defaults();
+
+  HubspotSimOptions opts_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::map<std::int64_t, Record>> objects_;
+  std::map<std::string, std::map<std::string, PropertyDef>> props_;
+  std::map<std::string, std::set<std::string>> groups_;
+  std::map<std::int64_t, std::int64_t> ticket_company_;
+  std::map<std::string, std::int64_t> calls_;
+  std::int64_t total_ = 0, daily_used_ = 0, records_updated_ = 0, next_id_ = 1'000'000, last_tick_ = 0;
+  std::deque<std::int64_t> burst_times_, search_times_;
+  std::vector<Fault> faults_;
+};
+
+}  // namespace cg::sim

@@ -1,0 +1,89 @@
+// churnguard-hubspot-sim: the HubSpot simulator as a process, for the demo and manual tests.
+#include "daemon/core/clock.hpp"
+#include "daemon/core/log.hpp"
+#include "simulator/hubspot_sim.hpp"
+#include "simulator/test_certs.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace cg;
+
+int main(int argc, char** argv) {
+  std::string seed, cert_dir = "sim-certs", token_env = "CHURNGUARD_HUBSPOT_TOKEN", port_file;
+  int port = 8443;
+  sim::HubspotSimOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--seed") seed = next();
+    else if (a == "--port") port = std::atoi(next().c_str());
+    else if (a == "--port-file") port_file = next();
+    else if (a == "--cert-dir") cert_dir = next();
+    else if (a == "--token-env") token_env = next();
+    else if (a == "--burst") opts.burst_limit = std::atoi(next().c_str());
+    else if (a == "--window-ms") opts.burst_window_ms = std::atoi(next().c_str());
+    else if (a == "--search-rate") opts.search_per_second = std::atoi(next().c_str());
+    else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
+    else {
+      std::cerr << "usage: churnguard-hubspot-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
+                   "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n";
+      return a == "--help" ? 0 : 2;
+    }
+  }
+  const char* token = std::getenv(token_env.c_str());
+  if (!token || !*token) {
+    std::cerr << "set " << token_env << " to the token the simulator should accept\n";
+    return 2;
+  }
+  opts.token = token;
+  sim::HubspotSim sim(opts);
+  if (!seed.empty()) {
+    std::ifstream in(seed);
+    if (!in) {
+      std::cerr << "cannot open seed " << seed << "\n";
+      return 2;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (auto r = sim.load_seed(ss.str(), SystemClock{}.now_ms()); !r) {
+      std::cerr << r.error().what() << "\n";
+      return 2;
+    }
+  }
+  auto certs = sim::ensure_cert_dir(cert_dir);
+  if (!certs) {
+    std::cerr << certs.error().what() << "\n";
+    return 1;
+  }
+  auto tls = http::tls_context(certs->cert_pem, certs->key_pem);
+  if (!tls) {
+    std::cerr << tls.error().what() << "\n";
+    return 1;
+  }
+  boost::asio::io_context io;
+  http::Server server(io, {"127.0.0.1", static_cast<std::uint16_t>(port), *tls, 8u << 20, std::chrono::seconds(30), "hubspot-sim"},
+                      [&](http::Request r) { return sim.handle(std::move(r)); });
+  auto bound = server.start();
+  if (!bound) {
+    std::cerr << bound.error().what() << "\n";
+    return 1;
+  }
+  if (!port_file.empty()) std::ofstream(port_file) << *bound << "\n";
+  std::cout << "HubSpot simulator on https://127.0.0.1:" << *bound << " (CA: " << cert_dir << "/ca.pem), "
+            << sim.count("companies") << " companies, " << sim.count("tickets") << " tickets" << std::endl;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) { io.stop(); });
+  io.run();
+}
