@@ -26,6 +26,8 @@ struct HubspotConfig {
   std::string ca_file;              // extra CA to trust (the simulator's); system CAs otherwise
   std::vector<std::string> properties;  // customer properties to sync besides the defaults
   int search_requests_per_second = 5;
+  int max_attempts = 8;       // per call, for 5xx, 423 and network failures
+  int retry_base_ms = 500;    // first backoff; doubles per attempt (jittered), capped at 30 s
 };
 
 struct StoreConfig {

@@ -29,6 +29,8 @@ void read_hubspot(YamlReader& r, HubspotConfig& h) {
   r.read("ca_file", h.ca_file);
   r.read("properties", h.properties);
   r.read("search_requests_per_second", h.search_requests_per_second);
+  r.read("max_attempts", h.max_attempts);
+  r.read("retry_base_ms", h.retry_base_ms);
   r.finish();
 }
 
@@ -72,6 +74,8 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     bad("hubspot.api_version", "must be v3 or a dated version like 2026-09");
   if (c.hubspot.search_requests_per_second < 1)
     bad("hubspot.search_requests_per_second", "must be at least 1");
+  if (c.hubspot.max_attempts < 1 || c.hubspot.max_attempts > 20) bad("hubspot.max_attempts", "must be between 1 and 20");
+  if (c.hubspot.retry_base_ms < 1 || c.hubspot.retry_base_ms > 60000) bad("hubspot.retry_base_ms", "must be between 1 and 60000");
   const auto& m = c.model;
   if (m.algorithm != "gbtree" && m.algorithm != "gblinear" && m.algorithm != "random_forest")
     bad("model.algorithm", "must be gbtree, gblinear or random_forest");

@@ -27,7 +27,7 @@ class HubspotConnector final : public crm::CrmConnector {
  public:
   HubspotConnector(std::unique_ptr<transport::HttpsClient> client, HubspotOptions opts)
       : client_(std::move(client)), opts_(std::move(opts)), paths_{opts_.api_version},
-        search_pacer_(opts_.search_requests_per_second), backoff_(std::chrono::milliseconds(500), std::chrono::seconds(30)) {}
+        search_pacer_(opts_.search_requests_per_second), backoff_(opts_.retry_base, std::chrono::seconds(30)) {}
 
   std::string name() const override { return "hubspot"; }
   std::size_t max_write_batch() const override { return batch_limit; }

@@ -18,6 +18,7 @@ struct HubspotOptions {
   std::vector<std::string> properties;  // customer properties to pull besides the defaults
   int search_requests_per_second = 5;
   int max_attempts = 8;                 // per call, for 5xx / network failures
+  std::chrono::milliseconds retry_base{500};
   std::chrono::milliseconds timeout{30'000};
 };
 

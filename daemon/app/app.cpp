@@ -37,6 +37,8 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
   for (const auto& p : cfg.model.numeric_properties) ho.properties.push_back(p);
   for (const auto& p : cfg.model.categorical_properties) ho.properties.push_back(p);
   ho.search_requests_per_second = cfg.hubspot.search_requests_per_second;
+  ho.max_attempts = cfg.hubspot.max_attempts;
+  ho.retry_base = std::chrono::milliseconds(cfg.hubspot.retry_base_ms);
   Result<void> err;
   app->crm_ = hubspot::make_hubspot_connector(io.get_executor(), std::move(ho), &err);
   if (!app->crm_) return err.error();

@@ -3,6 +3,7 @@
 #include "churnguard/version.hpp"
 #include "daemon/app/app.hpp"
 #include "daemon/app/routes.hpp"
+#include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
 #include "daemon/sentiment/sentiment.hpp"
@@ -45,26 +46,6 @@ Secrets come from environment variables or 0600 files named in the config, never
 int fail(const Error& e) {
   std::cerr << "churnguard: " << log::redact(e.what()) << "\n";
   return e.kind == ErrorKind::config ? 2 : 1;
-}
-
-// Runs one coroutine to completion on a fresh io_context.
-template <class T>
-Result<T> run_sync(asio::io_context& io, asio::awaitable<Result<T>> task) {
-  std::optional<Result<T>> out;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr ep, Result<T> r) {
-    if (ep) {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        out = make_error(ErrorKind::io, std::string("unexpected failure: ") + e.what());
-      }
-    } else {
-      out = std::move(r);
-    }
-  });
-  io.run();
-  io.restart();
-  return std::move(*out);
 }
 
 int sentiment_train(const std::vector<std::string>& args) {

@@ -1,0 +1,105 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace cg;
+
+namespace {
+const char* valid = R"(crm: hubspot
+state_dir: /tmp/cg
+hubspot:
+  base_url: https://127.0.0.1:8443
+  token:
+    env: CG_TEST_TOKEN
+model:
+  label:
+    property: churned
+  numeric_properties: [tenure_months]
+)";
+
+std::string error_of(const std::string& yaml) {
+  auto r = config::parse_config(yaml, "test.yaml");
+  return r ? std::string() : r.error().message;
+}
+}  // namespace
+
+TEST(Config, AcceptsAMinimalFileAndFillsDefaults) {
+  auto c = config::parse_config(valid, "test.yaml");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->hubspot.object, "companies");
+  EXPECT_EQ(c->model.label.property, "churned");
+  EXPECT_EQ(c->http.port, 8787);
+  EXPECT_EQ(c->state_path(c->store.path), "/tmp/cg/churnguard.db");
+}
+
+TEST(Config, ShippedDefaultConfigIsValid) {
+  auto c = config::load_config(CG_SOURCE_DIR "/config/churnguard.yaml");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->hubspot.token.file, "/etc/churnguard/hubspot.token");
+}
+
+TEST(Config, MalformedYamlNamesFileLineAndColumn) {
+  auto e = error_of("crm: hubspot\nhubspot: [unclosed\n");
+  EXPECT_NE(e.find("test.yaml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("invalid YAML"), std::string::npos) << e;
+}
+
+TEST(Config, UnknownKeyNamesItsPathAndPosition) {
+  std::string y = valid;
+  y += "writeback:\n  enabeld: true\n";
+  auto e = error_of(y);
+  EXPECT_NE(e.find("test.yaml:12:3: writeback.enabeld: unknown key"), std::string::npos) << e;
+}
+
+TEST(Config, WrongTypeIsNamed) {
+  std::string y = valid;
+  y += "http:\n  port: eighty\n";
+  auto e = error_of(y);
+  EXPECT_NE(e.find("http.port: expected a whole number, got 'eighty'"), std::string::npos) << e;
+}
+
+TEST(Config, MissingRequiredKeyIsNamed) {
+  auto e = error_of("crm: hubspot\nhubspot:\n  token: {env: X}\nmodel:\n  label: {}\n");
+  EXPECT_NE(e.find("model.label.property: is required but missing"), std::string::npos) << e;
+}
+
+TEST(Config, LiteralTokenIsRefused) {
+  auto e = error_of("crm: hubspot\nhubspot:\n  token: pat-na1-abc\nmodel:\n  label: {property: churned}\n");
+  EXPECT_NE(e.find("hubspot.token: expected a mapping"), std::string::npos) << e;
+}
+
+TEST(Config, PlainHttpCrmUrlIsRefused) {
+  std::string y = valid;
+  y.replace(y.find("https://"), 8, "http://");
+  EXPECT_NE(error_of(y).find("hubspot.base_url: must be an https:// URL"), std::string::npos);
+}
+
+TEST(Secrets, ComeFromEnvironmentOrPrivateFile) {
+  ::setenv("CG_TEST_TOKEN", "pat-na1-from-env-123456", 1);
+  auto s = config::resolve_secret({"CG_TEST_TOKEN", ""}, "hubspot.token");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->reveal(), "pat-na1-from-env-123456");
+  ::unsetenv("CG_TEST_TOKEN");
+  auto missing = config::resolve_secret({"CG_TEST_TOKEN", ""}, "hubspot.token");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("CG_TEST_TOKEN is not set"), std::string::npos);
+
+  auto path = std::filesystem::temp_directory_path() / "cg-secret-test.token";
+  std::ofstream(path) << "pat-na1-from-file-123456\n";
+  ::chmod(path.c_str(), 0644);
+  auto loose = config::resolve_secret({"", path.string()}, "hubspot.token");
+  ASSERT_FALSE(loose);
+  EXPECT_NE(loose.error().message.find("chmod 600"), std::string::npos);
+  EXPECT_EQ(loose.error().message.find("pat-na1-from-file"), std::string::npos) << "secret leaked into the error";
+  ::chmod(path.c_str(), 0600);
+  auto ok = config::resolve_secret({"", path.string()}, "hubspot.token");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->reveal(), "pat-na1-from-file-123456");
+  std::filesystem::remove(path);
+}

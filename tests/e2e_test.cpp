@@ -1,0 +1,109 @@
+// The whole pipeline against the simulator: sync -> sentiment -> train -> score -> write-back.
+#include "daemon/app/app.hpp"
+#include "daemon/app/routes.hpp"
+#include "daemon/app/run_sync.hpp"
+#include "daemon/core/clock.hpp"
+#include "tests/support/sim_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+using namespace cg;
+
+namespace {
+
+config::Config make_config(const test::SimServer& s, const std::filesystem::path& dir) {
+  ::setenv("CG_E2E_TOKEN", test::sim_token, 1);
+  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
+                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_E2E_TOKEN}\n  search_requests_per_second: 80\n  max_attempts: 3\n  retry_base_ms: 5\n"
+                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "  categorical_properties: [contract_type]\n  rounds: 60\n"
+                     "  reason_phrases: {open_tickets: '{value} open support tickets', sentiment_mean_90d: 'Support sentiment {value}'}\n";
+  auto c = config::parse_config(yaml, "e2e.yaml");
+  EXPECT_TRUE(c) << (c ? "" : c.error().what());
+  return *c;
+}
+
+}  // namespace
+
+TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
+  test::SimServer s;
+  const int n = 600;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(n, 2), SystemClock{}.now_ms()));
+  auto dir = test::temp_dir("cg-e2e");
+  auto cfg = make_config(s, dir);
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+
+  testing::internal::CaptureStderr();
+  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(first->pulled.customers, static_cast<std::size_t>(n));
+  EXPECT_EQ(first->texts_scored, static_cast<std::size_t>(2 * n));
+  ASSERT_TRUE(first->trained);
+  EXPECT_GT(first->trained->cv_auc, 0.9);  // the seed's churners have negative, open tickets
+  EXPECT_EQ(first->scored.scored, static_cast<std::size_t>(n));
+  EXPECT_EQ(first->flushed.written, static_cast<std::size_t>(n));
+  EXPECT_LE(first->flushed.calls, static_cast<std::size_t>(std::ceil(n / 100.0)));
+  EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/companies/batch/update"), std::ceil(n / 100.0));
+  EXPECT_EQ(s.sim().records_updated(), n);
+  EXPECT_EQ(logs.find(test::sim_token), std::string::npos) << "the token reached the logs";
+
+  // What the CRM holds is what we scored.
+  auto scores = (*app)->store().latest_scores();
+  const auto& one = scores.at("100000");  // a churner
+  EXPECT_EQ(s.sim().property("companies", "100000", "churnguard_risk_score"), std::to_string(one.score));
+  EXPECT_EQ(s.sim().property("companies", "100000", "churnguard_risk_tier"), one.tier);
+  EXPECT_GE(one.score, 50);
+  EXPECT_TRUE(one.reasons.find("open support tickets") != std::string::npos ||
+              one.reasons.find("Support sentiment") != std::string::npos) << one.reasons;
+  auto sentiment = s.sim().property("companies", "100000", "churnguard_sentiment");
+  ASSERT_TRUE(sentiment);
+  EXPECT_LT(std::stoi(*sentiment), 0);
+
+  auto second = app::run_sync(io, (*app)->run_pipeline(false, true));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->flushed.written, 0u);
+  EXPECT_EQ(second->flushed.calls, 0u);
+  EXPECT_EQ(second->planned.unchanged, static_cast<std::size_t>(n));
+  EXPECT_EQ(s.sim().records_updated(), n);
+
+  // The daemon's health endpoint answers from the same app.
+  app::RunState state;
+  auto handler = app::make_routes(**app, state);
+  http::Request req{boost::beast::http::verb::get, "/healthz", 11};
+  auto res = app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> { co_return co_await handler(req); }());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200u);
+  EXPECT_NE(res->body().find("\"ok\""), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EndToEnd, AFailedWriteStaysQueuedAndIsSentNextRun) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(150, 1), SystemClock{}.now_ms()));
+  auto dir = test::temp_dir("cg-e2e");
+  auto cfg = make_config(s, dir);
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  // The first batch update fails on every retry (max_attempts is 3).
+  s.sim().add_fault({"/batch/update", 503, "", 3});
+  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ((*app)->store().counts().outbox_pending, 150);
+  EXPECT_EQ(s.sim().records_updated(), 0);
+  auto retry = app::run_sync(io, (*app)->write_back());
+  ASSERT_TRUE(retry) << retry.error().what();
+  EXPECT_EQ(retry->written, 150u);
+  EXPECT_EQ((*app)->store().counts().outbox_pending, 0);
+  EXPECT_EQ(s.sim().records_updated(), 150);
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,250 @@
+// The HubSpot connector against the simulator over loopback TLS: paging, the search cap,
+// rate limits, auth and broken responses, and the simulator refusing what HubSpot refuses.
+#include "connectors/hubspot/hubspot_connector.hpp"
+#include "daemon/app/run_sync.hpp"
+#include "daemon/core/clock.hpp"
+#include "daemon/store/store.hpp"
+#include "daemon/sync/sync.hpp"
+#include "tests/support/sim_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include "connectors/transport/https_client.hpp"
+
+using namespace cg;
+using app::run_sync;
+
+namespace {
+
+struct Client {
+  boost::asio::io_context io;
+  std::unique_ptr<crm::CrmConnector> crm;
+  Client(const test::SimServer& s, std::string ca, std::string token = test::sim_token, std::string version = "v3") {
+    hubspot::HubspotOptions o;
+    o.base_url = s.base_url();
+    o.ca_file = std::move(ca);
+    o.token = Secret(std::move(token));
+    o.api_version = std::move(version);
+    o.properties = {"tenure_months", "churned"};
+    o.search_requests_per_second = 80;
+    o.max_attempts = 3;
+    o.timeout = std::chrono::milliseconds(5000);
+    Result<void> err;
+    crm = hubspot::make_hubspot_connector(io.get_executor(), std::move(o), &err);
+  }
+  Result<sync::PullStats> pull(store::Store& st) { return run_sync(io, sync::pull(*crm, st, false)); }
+};
+
+std::unique_ptr<store::Store> mem() { return std::move(*store::Store::open(":memory:")); }
+
+}  // namespace
+
+TEST(HubspotSim, PullsEveryCompanyAndTicketWithAssociations) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(450, 1), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->customers, 450u);
+  EXPECT_EQ(r->activities, 450u);
+  EXPECT_EQ(st->counts().customers, 450);
+  for (const auto& a : st->activities()) ASSERT_FALSE(a.customer_id.empty()) << a.id;
+  EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/companies/search"), 3);  // 200 per page
+  // Incremental: nothing changed, only the last stamp's ties come back.
+  auto again = c.pull(*st);
+  ASSERT_TRUE(again);
+  EXPECT_LT(again->customers, 20u);
+}
+
+TEST(HubspotSim, DatedApiVersionPathsWork) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(10, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file(), test::sim_token, "2026-09");
+  auto st = mem();
+  ASSERT_TRUE(c.pull(*st));
+  EXPECT_EQ(s.sim().calls().count("POST /crm/objects/2026-09/companies/search"), 1u);
+  EXPECT_EQ(st->counts().customers, 10);
+}
+
+TEST(HubspotSim, SyncBeyondTheTenThousandSearchCapLosesNothing) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(10'450, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(st->counts().customers, 10'450);
+}
+
+TEST(HubspotSim, CertificateForAnotherHostIsRefused) {
+  test::SimServer s(test::SimServer::fast_options(), {"wrong.example"}, {});
+  Client c(s, s.ca_file());
+  auto r = run_sync(c.io, c.crm->check_connection());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::tls);
+  EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos) << r.error().message;
+  EXPECT_EQ(s.sim().total_calls(), 0);
+}
+
+TEST(HubspotSim, UntrustedIssuerIsRefused) {
+  test::SimServer s;
+  Client c(s, "");  // system CAs only: the test CA is unknown
+  auto r = run_sync(c.io, c.crm->check_connection());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::tls);
+}
+
+TEST(HubspotSim, TenSecondlyLimitIsWaitedOutNotFailed) {
+  auto opts = test::SimServer::fast_options();
+  opts.burst_limit = 3;
+  opts.burst_window_ms = 300;
+  test::SimServer s(opts);
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(5, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  for (int i = 0; i < 8; ++i) {
+    auto r = run_sync(c.io, c.crm->check_connection());
+    ASSERT_TRUE(r) << r.error().what();
+  }
+  s.sim().add_fault({"/crm/v3/objects/companies", 429, "TEN_SECONDLY_ROLLING", 2});
+  ASSERT_TRUE(run_sync(c.io, c.crm->check_connection()));
+  EXPECT_GE(c.crm->usage().rate_limited, 2u);
+}
+
+TEST(HubspotSim, SearchSecondlyLimitIsWaitedOut) {
+  auto opts = test::SimServer::fast_options();
+  test::SimServer s(opts);
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(30, 0), SystemClock{}.now_ms()));
+  s.sim().add_fault({"/search", 429, "SECONDLY", 1});
+  Client c(s, s.ca_file());
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(st->counts().customers, 30);
+}
+
+TEST(HubspotSim, DailyLimitStopsWithAClearErrorAndKeepsTheStore) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(300, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  ASSERT_TRUE(c.pull(*st));
+  s.sim().add_fault({"/search", 429, "DAILY", 5});
+  auto r = run_sync(c.io, sync::pull(*c.crm, *st, true));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::rate_limited);
+  EXPECT_NE(r.error().message.find("daily"), std::string::npos);
+  EXPECT_EQ(st->counts().customers, 300);
+}
+
+TEST(HubspotSim, WrongTokenIsAnAuthErrorWithoutTheToken) {
+  test::SimServer s;
+  Client c(s, s.ca_file(), "pat-na1-wrong-token-987654321");
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+  EXPECT_NE(r.error().message.find("INVALID_AUTHENTICATION"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("pat-na1-wrong"), std::string::npos);
+  EXPECT_EQ(st->counts().customers, 0);
+}
+
+TEST(HubspotSim, TransientServerErrorsAreRetried) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(20, 0), SystemClock{}.now_ms()));
+  s.sim().add_fault({"/search", 503, "", 2});
+  Client c(s, s.ca_file());
+  auto st = mem();
+  ASSERT_TRUE(c.pull(*st));
+  EXPECT_EQ(c.crm->usage().retries, 2u);
+  EXPECT_EQ(st->counts().customers, 20);
+}
+
+TEST(HubspotSim, MalformedJsonIsNamedAndStoredDataSurvives) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(250, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  ASSERT_TRUE(c.pull(*st));
+  auto before = st->watermark("hubspot.customers");
+  s.sim().add_fault({"/search", 200, "", 1, R"({"total":1,"results":[{"id":"1","prop)"});
+  auto r = run_sync(c.io, sync::pull(*c.crm, *st, true));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::bad_response);
+  EXPECT_NE(r.error().message.find("not valid JSON"), std::string::npos) << r.error().message;
+  EXPECT_EQ(st->counts().customers, 250);
+  EXPECT_EQ(st->watermark("hubspot.customers"), before);
+}
+
+TEST(HubspotSim, SetupCreatesFieldsOnceThenNothing) {
+  test::SimServer s;
+  Client c(s, s.ca_file());
+  auto dry = run_sync(c.io, c.crm->ensure_fields(true));
+  ASSERT_TRUE(dry) << dry.error().what();
+  EXPECT_EQ(dry->size(), 12u);  // the group and 11 properties
+  auto first = run_sync(c.io, c.crm->ensure_fields(false));
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(first->size(), 12u);
+  auto second = run_sync(c.io, c.crm->ensure_fields(false));
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->empty());
+}
+
+TEST(HubspotSim, BatchWritePartialFailureIsPerRecord) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(3, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  ASSERT_TRUE(run_sync(c.io, c.crm->ensure_fields(false)));
+  std::vector<crm::FieldUpdate> ups{{"100000", {{"risk_score", "42"}, {"risk_tier", "medium"}}},
+                                    {"999999", {{"risk_score", "10"}}}};
+  auto r = run_sync(c.io, c.crm->write_fields(ups));
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->succeeded, std::vector<std::string>{"100000"});
+  ASSERT_EQ(r->failed.size(), 1u);
+  EXPECT_EQ(r->failed[0].customer_id, "999999");
+  EXPECT_EQ(s.sim().property("companies", "100000", "churnguard_risk_tier"), "medium");
+}
+
+TEST(HubspotSim, InvalidValueFailsTheWholeBatchAsHubSpotDoes) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(2, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  ASSERT_TRUE(run_sync(c.io, c.crm->ensure_fields(false)));
+  auto r = run_sync(c.io, c.crm->write_fields({{"100000", {{"risk_tier", "apocalyptic"}}}, {"100001", {{"risk_score", "5"}}}}));
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->succeeded.empty());
+  ASSERT_EQ(r->failed.size(), 2u);
+  EXPECT_NE(r->failed[0].message.find("INVALID_OPTION"), std::string::npos) << r->failed[0].message;
+  EXPECT_FALSE(s.sim().property("companies", "100001", "churnguard_risk_score"));
+}
+
+// Raw requests the real API rejects must be rejected by the simulator too.
+TEST(HubspotSim, RejectsWhatHubSpotRejects) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(5, 0), SystemClock{}.now_ms()));
+  boost::asio::io_context io;
+  auto client = transport::HttpsClient::create(io.get_executor(), {s.base_url(), s.ca_file()});
+  ASSERT_TRUE(client);
+  auto post = [&](const std::string& path, const std::string& body) {
+    transport::Request req{boost::beast::http::verb::post, path, body};
+    req.headers.emplace_back("Authorization", std::string("Bearer ") + test::sim_token);
+    auto r = run_sync(io, (*client)->send(std::move(req)));
+    return r ? r->status : 0u;
+  };
+  EXPECT_EQ(post("/crm/v3/objects/companies/search", R"({"limit":201})"), 400u);
+  EXPECT_EQ(post("/crm/v3/objects/companies/search", R"({"limit":200,"after":"9900"})"), 400u);
+  EXPECT_EQ(post("/crm/v3/objects/companies/search", R"({"limit":10,"after":"not-a-cursor"})"), 400u);
+  std::string many = R"({"inputs":[)";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + R"({"id":")" + std::to_string(100000 + i) + R"(","properties":{"name":"x"}})";
+  EXPECT_EQ(post("/crm/v3/objects/companies/batch/update", many + "]}"), 400u);
+  EXPECT_EQ(post("/crm/v3/objects/companies/batch/update",
+                 R"({"inputs":[{"id":"100000","properties":{"no_such_property":"1"}}]})"), 400u);
+  EXPECT_EQ(post("/crm/v3/objects/companies/batch/update",
+                 R"({"inputs":[{"id":"100000","properties":{"name":"a"}},{"id":"100000","properties":{"name":"b"}}]})"), 400u);
+  EXPECT_EQ(post("/crm/v3/objects/companies/batch/update",
+                 R"({"inputs":[{"id":"100000","properties":{"hs_lastmodifieddate":"1"}}]})"), 400u);
+  EXPECT_EQ(post("/crm/v3/properties/companies",
+                 R"({"name":"x","label":"x","type":"enumeration","fieldType":"select","groupName":"customerprofile"})"), 400u);
+  EXPECT_EQ(post("/crm/v3/properties/companies",
+                 R"({"name":"y","label":"y","type":"number","fieldType":"select","groupName":"customerprofile"})"), 400u);
+}
