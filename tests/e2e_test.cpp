@@ -61,8 +61,9 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   EXPECT_EQ(s.sim().property("companies", "100000", "churnguard_risk_score"), std::to_string(one.score));
   EXPECT_EQ(s.sim().property("companies", "100000", "churnguard_risk_tier"), one.tier);
   EXPECT_GE(one.score, 50);
-  EXPECT_TRUE(one.reasons.find("open support tickets") != std::string::npos ||
-              one.reasons.find("Support sentiment") != std::string::npos) << one.reasons;
+  // Churners in the seed have open, negative tickets: behaviour must be among the reasons.
+  EXPECT_TRUE(one.reasons.find("ticket") != std::string::npos || one.reasons.find("entiment") != std::string::npos)
+      << one.reasons;
   auto sentiment = s.sim().property("companies", "100000", "churnguard_sentiment");
   ASSERT_TRUE(sentiment);
   EXPECT_LT(std::stoi(*sentiment), 0);

@@ -99,25 +99,88 @@ TEST(Scoring, ReasonsGroupOneHotColumnsAndUsePhrases) {
   EXPECT_EQ(r[1], "tenure: 3");
 }
 
+namespace {
+const std::int64_t day = 86'400'000, t0 = 1000 * day;
+store::Activity act(std::string id, std::string kind, double days_ago, std::optional<double> closed_days_ago = {},
+                    std::optional<double> sentiment = {}, std::optional<double> value = {}) {
+  store::Activity a{std::move(id), std::move(kind), "c1", t0 - static_cast<std::int64_t>(days_ago * day)};
+  if (closed_days_ago) a.closed_ms = t0 - static_cast<std::int64_t>(*closed_days_ago * day);
+  a.sentiment = sentiment;
+  a.value = value;
+  return a;
+}
+// A hand-built timeline for one customer, as of t0.
+std::vector<store::Activity> timeline() {
+  return {act("t1", "ticket", 10, {}, -80.0),      act("t2", "ticket", 40, 39.5, 50.0),
+          act("t3", "ticket", 60, 58, -40.0),      act("e1", "email_out", 5, {}, {}, 1.0),
+          act("e2", "email_out", 20, {}, {}, 0.0), act("e3", "email_out", 50, {}, {}, 1.0),
+          act("r1", "email_in", 4, {}, 20.0),      act("u1", "usage", 2, {}, {}, 600.0),
+          act("u2", "usage", 6, {}, {}, 300.0),    act("u3", "usage", 45, {}, {}, 120.0),
+          act("u4", "usage", 80, {}, {}, 60.0)};
+}
+}  // namespace
+
+TEST(Features, WindowsOnAHandBuiltTimeline) {
+  auto acts = timeline();
+  std::vector<const store::Activity*> ptrs;
+  for (auto& a : acts) ptrs.push_back(&a);
+  store::MarketingStats m{10, 4};
+  auto f = features::behaviour_of(ptrs, t0, &m);
+  EXPECT_EQ(f["tickets_opened_7d"], 0);
+  EXPECT_EQ(f["tickets_opened_30d"], 1);
+  EXPECT_EQ(f["tickets_opened_90d"], 3);
+  EXPECT_EQ(f["tickets_resolved_90d"], 2);
+  EXPECT_EQ(f["open_tickets"], 1);
+  EXPECT_NEAR(f["median_resolution_hours_90d"], (12 + 48) / 2.0, 1e-6);
+  EXPECT_EQ(f["emails_sent_30d"], 2);
+  EXPECT_DOUBLE_EQ(f["email_open_rate_30d"], 0.5);
+  EXPECT_DOUBLE_EQ(f["email_reply_rate_7d"], 1.0);
+  EXPECT_DOUBLE_EQ(f["email_open_rate_90d"], 2.0 / 3);
+  EXPECT_EQ(f["usage_events_7d"], 2);
+  EXPECT_DOUBLE_EQ(f["usage_minutes_7d"], 15);
+  EXPECT_EQ(f["usage_events_90d"], 4);
+  EXPECT_DOUBLE_EQ(f["usage_trend"], 2 - 2 / 2.0);
+  EXPECT_DOUBLE_EQ(f["tickets_trend"], 1 - 2 / 2.0);
+  EXPECT_DOUBLE_EQ(f["days_since_last_activity"], 2);
+  EXPECT_DOUBLE_EQ(f["sentiment_mean_90d"], (-80 + 50 - 40 + 20) / 4.0);
+  EXPECT_DOUBLE_EQ(f["sentiment_min_90d"], -80);
+  EXPECT_DOUBLE_EQ(f["sentiment_trend"], (-80 + 20) / 2.0 - (50 - 40) / 2.0);
+  EXPECT_EQ(f["negative_texts_90d"], 2);
+  EXPECT_DOUBLE_EQ(f["marketing_open_rate"], 0.4);
+  EXPECT_TRUE(std::isnan(features::behaviour_of({}, t0, nullptr)["email_open_rate_30d"]));
+}
+
 TEST(Features, NoFeatureSeesPastTheAsOfDate) {
-  const std::int64_t day = 86'400'000, t = 1000 * day;
   std::vector<store::Customer> cs{{"c1", "C", {{"plan", "pro"}}, {}, 0}};
-  std::vector<store::Activity> acts{{"a1", "ticket", "c1", t - 10 * day, std::nullopt, -80.0},
-                                    {"a2", "ticket", "c1", t - 40 * day, t - 39 * day, 50.0},
-                                    {"future", "ticket", "c1", t + 1, std::nullopt, -100.0}};
   auto spec = features::fit_spec(cs, {}, {"plan"});
-  auto f = features::build(spec, cs, acts, t);
+  auto past = timeline();
+  auto before = features::build(spec, cs, past, t0);
+  // The future: new tickets, replies, usage, and a past ticket closed later.
+  auto with_future = past;
+  with_future.push_back(act("f1", "ticket", -1, {}, -100.0));
+  with_future.push_back(act("f2", "usage", -0.5, {}, {}, 9999.0));
+  with_future.push_back(act("f3", "email_in", -2, {}, -90.0));
+  with_future.push_back(act("f4", "email_out", -3, {}, {}, 1.0));
+  with_future[0].closed_ms = t0 + day;  // t1 closes tomorrow: still open today
+  auto after = features::build(spec, cs, with_future, t0);
+  ASSERT_EQ(before.matrix.x.size(), after.matrix.x.size());
   auto names = spec.column_names();
-  auto col = [&](const std::string& n) { return f.matrix.x[std::find(names.begin(), names.end(), n) - names.begin()]; };
-  EXPECT_EQ(col("tickets_30d"), 1);
-  EXPECT_EQ(col("tickets_90d"), 2);
-  EXPECT_EQ(col("open_tickets"), 1);
-  EXPECT_FLOAT_EQ(col("sentiment_mean_90d"), -15);
-  EXPECT_EQ(col("negative_tickets_90d"), 1);
-  // The same history seen from before a2 closed: a2 was open then.
-  auto earlier = features::build(spec, cs, acts, t - 39 * day - 1);
-  EXPECT_EQ(earlier.matrix.x[std::find(names.begin(), names.end(), "open_tickets") - names.begin()], 1);
-  EXPECT_EQ(earlier.matrix.x[std::find(names.begin(), names.end(), "tickets_90d") - names.begin()], 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    float a = before.matrix.x[i], b = after.matrix.x[i];
+    EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << names[i] << ": " << a << " became " << b;
+  }
+  EXPECT_EQ(before.engagement[0], after.engagement[0]);
+}
+
+TEST(Features, EngagementIndexReweightsOverWhatIsKnown) {
+  std::map<std::string, double> b{{"email_open_rate_90d", 0.5}, {"marketing_open_rate", std::nan("")},
+                                  {"email_reply_rate_90d", std::nan("")}, {"days_since_last_activity", 0}};
+  // 0.2*0.5 + 0.2*1 over weight 0.4
+  EXPECT_DOUBLE_EQ(*features::engagement_index(b, std::nullopt), 75);
+  EXPECT_NEAR(*features::engagement_index(b, 0.0), 100 * 0.3 / 0.8, 1e-9);
+  std::map<std::string, double> empty{{"email_open_rate_90d", std::nan("")}, {"marketing_open_rate", std::nan("")},
+                                      {"email_reply_rate_90d", std::nan("")}, {"days_since_last_activity", std::nan("")}};
+  EXPECT_FALSE(features::engagement_index(empty, std::nullopt));
 }
 
 TEST(Features, SpecRoundTripsThroughJson) {

@@ -5,6 +5,8 @@ const char* to_string(ObjectKind k) {
   switch (k) {
     case ObjectKind::customers: return "customers";
     case ObjectKind::tickets: return "tickets";
+    case ObjectKind::emails: return "emails";
+    case ObjectKind::contacts: return "contacts";
   }
   return "?";
 }

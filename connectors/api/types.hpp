@@ -20,10 +20,19 @@ struct CustomerRecord {
   bool archived = false;
 };
 
-// A support ticket or case, an email, a note: something that happened to a customer.
+// A person at a customer, with the marketing e-mail counters the CRM keeps on them.
+struct ContactRecord {
+  std::string id;
+  std::string customer_id;    // empty when not associated
+  std::optional<double> email_delivered, email_opened;
+  Properties properties;
+  std::int64_t modified_ms = 0;
+};
+
+// A support ticket or case, an email, a usage event: something that happened to a customer.
 struct ActivityRecord {
   std::string id;
-  std::string kind;           // "ticket"
+  std::string kind;           // ticket | email_out | email_in | usage
   std::string customer_id;    // empty when not associated with a customer
   std::int64_t occurred_ms = 0;
   std::optional<std::int64_t> closed_ms;
@@ -31,15 +40,17 @@ struct ActivityRecord {
   std::string body;
   Properties properties;
   std::int64_t modified_ms = 0;
+  std::optional<double> value;  // usage: seconds; email_out: 1 opened / 0 not
 };
 
-enum class ObjectKind { customers, tickets };
+enum class ObjectKind { customers, tickets, emails, contacts };
 const char* to_string(ObjectKind k);
 
 // One page of pulled records; `watermark_ms` is the last-modified stamp it reached.
 struct PullBatch {
   std::vector<CustomerRecord> customers;
   std::vector<ActivityRecord> activities;
+  std::vector<ContactRecord> contacts;
   std::int64_t watermark_ms = 0;
 };
 

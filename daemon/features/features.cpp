@@ -4,28 +4,56 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <set>
 #include <unordered_map>
 
 namespace cg::features {
 namespace json = boost::json;
 
+namespace {
+constexpr int windows[] = {7, 30, 90};
+constexpr const char* windowed[] = {"tickets_opened", "tickets_resolved", "emails_sent", "email_open_rate",
+                                    "email_reply_rate", "usage_events", "usage_minutes"};
+const double nan = std::nan("");
+
+std::string fmt(double v) {
+  if (std::isnan(v)) return "unknown";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v == std::floor(v) ? "%.0f" : "%.1f", v);
+  return buf;
+}
+
+double ratio(double num, double den) { return den > 0 ? std::min(1.0, num / den) : nan; }
+}  // namespace
+
+const std::vector<std::string>& behaviour_features() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (int w : windows)
+      for (auto f : windowed) n.push_back(std::string(f) + "_" + std::to_string(w) + "d");
+    for (auto f : {"median_resolution_hours_90d", "open_tickets", "days_since_last_activity", "tickets_trend",
+                   "usage_trend", "email_reply_trend", "sentiment_mean_90d", "sentiment_min_90d", "sentiment_trend",
+                   "negative_texts_90d", "marketing_open_rate"})
+      n.emplace_back(f);
+    return n;
+  }();
+  return names;
+}
+
 std::vector<std::string> FeatureSpec::column_names() const {
   std::vector<std::string> out = numeric_properties;
   for (const auto& [p, levels] : categorical)
     for (const auto& l : levels) out.push_back(p + "=" + l);
-  if (behaviour)
-    for (auto f : behaviour_features) out.emplace_back(f);
+  if (behaviour) out.insert(out.end(), behaviour_features().begin(), behaviour_features().end());
   return out;
 }
 
 std::vector<std::string> FeatureSpec::column_sources() const {
   std::vector<std::string> out = numeric_properties;
   for (const auto& [p, levels] : categorical) out.insert(out.end(), levels.size(), p);
-  if (behaviour)
-    for (auto f : behaviour_features) out.emplace_back(f);
+  if (behaviour) out.insert(out.end(), behaviour_features().begin(), behaviour_features().end());
   return out;
 }
 
@@ -33,7 +61,9 @@ std::string FeatureSpec::to_json() const {
   json::array num(numeric_properties.begin(), numeric_properties.end());
   json::object cat;
   for (const auto& [p, levels] : categorical) cat[p] = json::array(levels.begin(), levels.end());
-  return json::serialize(json::object{{"numeric", num}, {"categorical", cat}, {"behaviour", behaviour}});
+  json::array beh;
+  if (behaviour) beh = json::array(behaviour_features().begin(), behaviour_features().end());
+  return json::serialize(json::object{{"numeric", num}, {"categorical", cat}, {"behaviour", behaviour}, {"behaviour_columns", beh}});
 }
 
 Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
@@ -49,6 +79,14 @@ Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
       s.categorical.emplace_back(std::string(p), std::move(ls));
     }
     s.behaviour = v.at("behaviour").as_bool();
+    if (s.behaviour) {
+      // A model trained on another feature set must not be fed this one's columns.
+      std::vector<std::string> stored;
+      if (auto* b = v.as_object().if_contains("behaviour_columns"))
+        for (auto& n : b->as_array()) stored.emplace_back(n.as_string());
+      if (stored != behaviour_features())
+        return make_error(ErrorKind::model, "the model was trained on another set of behaviour features; retrain it");
+    }
   } catch (const std::exception& e) {
     return make_error(ErrorKind::model, std::string("model feature spec is malformed: ") + e.what());
   }
@@ -75,50 +113,132 @@ FeatureSpec fit_spec(const std::vector<store::Customer>& customers, const std::v
   return s;
 }
 
-namespace {
-struct Behaviour {
-  int tickets_30d = 0, tickets_90d = 0, open = 0, negative_90d = 0;
-  double sentiment_sum = 0;
-  int sentiment_n = 0;
-};
-
-std::string fmt(double v) {
-  if (std::isnan(v)) return "unknown";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v == std::floor(v) ? "%.0f" : "%.1f", v);
-  return buf;
-}
-}  // namespace
-
-CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Customer>& customers,
-                       const std::vector<store::Activity>& activities, std::int64_t as_of) {
-  std::unordered_map<std::string, Behaviour> beh;
-  for (const auto& a : activities) {
-    if (a.customer_id.empty() || a.occurred_ms > as_of) continue;  // the leakage rule
-    auto& b = beh[a.customer_id];
-    const auto age = as_of - a.occurred_ms;
-    if (age <= 30 * ms_per_day) ++b.tickets_30d;
-    if (age <= 90 * ms_per_day) {
-      ++b.tickets_90d;
-      if (a.sentiment) {
-        b.sentiment_sum += *a.sentiment;
-        ++b.sentiment_n;
-        if (*a.sentiment < -30) ++b.negative_90d;
+std::map<std::string, double> behaviour_of(const std::vector<const store::Activity*>& acts, std::int64_t as_of,
+                                           const store::MarketingStats* marketing) {
+  struct Window {
+    double opened = 0, resolved = 0, sent = 0, email_opened = 0, replies = 0, usage = 0, usage_s = 0;
+  } w[3];
+  double open_tickets = 0, prev_tickets = 0, prev_usage = 0, prev_replies = 0, negative = 0;
+  double s90 = 0, n90 = 0, s30 = 0, n30 = 0, sprev = 0, nprev = 0, smin = nan;
+  std::optional<std::int64_t> last;
+  std::vector<double> resolution_hours;
+  for (const auto* a : acts) {
+    if (a->occurred_ms > as_of) continue;  // the leakage rule
+    const auto age = as_of - a->occurred_ms;
+    const bool in90 = age <= 90 * ms_per_day, in30 = age <= 30 * ms_per_day;
+    const bool customer_initiated = a->kind != "email_out";
+    if (customer_initiated && (!last || a->occurred_ms > *last)) last = a->occurred_ms;
+    for (int i = 0; i < 3; ++i) {
+      const bool in = age <= windows[i] * ms_per_day;
+      if (a->kind == "ticket") {
+        if (in) ++w[i].opened;
+        if (a->closed_ms && *a->closed_ms <= as_of && as_of - *a->closed_ms <= windows[i] * ms_per_day) ++w[i].resolved;
+      } else if (a->kind == "email_out" && in) {
+        ++w[i].sent;
+        if (a->value && *a->value > 0) ++w[i].email_opened;
+      } else if (a->kind == "email_in" && in) {
+        ++w[i].replies;
+      } else if (a->kind == "usage" && in) {
+        ++w[i].usage;
+        w[i].usage_s += a->value.value_or(0);
       }
     }
-    if (!a.closed_ms || *a.closed_ms > as_of) ++b.open;
+    if (a->kind == "ticket") {
+      if (!a->closed_ms || *a->closed_ms > as_of) ++open_tickets;
+      else if (as_of - *a->closed_ms <= 90 * ms_per_day)
+        resolution_hours.push_back(double(*a->closed_ms - a->occurred_ms) / 3.6e6);
+      if (in90 && !in30) ++prev_tickets;
+    }
+    if (a->kind == "usage" && in90 && !in30) ++prev_usage;
+    if (a->kind == "email_in" && in90 && !in30) ++prev_replies;
+    if (a->sentiment && in90) {
+      s90 += *a->sentiment, ++n90;
+      smin = std::isnan(smin) ? *a->sentiment : std::min(smin, *a->sentiment);
+      if (*a->sentiment < -30) ++negative;
+      if (in30) s30 += *a->sentiment, ++n30;
+      else sprev += *a->sentiment, ++nprev;
+    }
   }
+  std::map<std::string, double> f;
+  for (int i = 0; i < 3; ++i) {
+    auto sfx = "_" + std::to_string(windows[i]) + "d";
+    f["tickets_opened" + sfx] = w[i].opened;
+    f["tickets_resolved" + sfx] = w[i].resolved;
+    f["emails_sent" + sfx] = w[i].sent;
+    f["email_open_rate" + sfx] = ratio(w[i].email_opened, w[i].sent);
+    f["email_reply_rate" + sfx] = ratio(w[i].replies, w[i].sent);
+    f["usage_events" + sfx] = w[i].usage;
+    f["usage_minutes" + sfx] = w[i].usage_s / 60.0;
+  }
+  double median = nan;
+  if (!resolution_hours.empty()) {
+    std::sort(resolution_hours.begin(), resolution_hours.end());
+    auto n = resolution_hours.size();
+    median = n % 2 ? resolution_hours[n / 2] : (resolution_hours[n / 2 - 1] + resolution_hours[n / 2]) / 2;
+  }
+  f["median_resolution_hours_90d"] = median;
+  f["open_tickets"] = open_tickets;
+  f["days_since_last_activity"] = last ? double(as_of - *last) / ms_per_day : nan;
+  f["tickets_trend"] = w[1].opened - prev_tickets / 2;
+  f["usage_trend"] = w[1].usage - prev_usage / 2;
+  f["email_reply_trend"] = w[1].replies - prev_replies / 2;
+  f["sentiment_mean_90d"] = n90 ? s90 / n90 : nan;
+  f["sentiment_min_90d"] = smin;
+  f["sentiment_trend"] = (n30 && nprev) ? s30 / n30 - sprev / nprev : nan;
+  f["negative_texts_90d"] = negative;
+  f["marketing_open_rate"] = marketing ? ratio(marketing->opened, marketing->delivered) : nan;
+  return f;
+}
+
+std::optional<double> engagement_index(const std::map<std::string, double>& b, std::optional<double> usage_pct) {
+  double sum = 0, weight = 0;
+  auto add = [&](double v, double wgt) {
+    if (std::isnan(v)) return;
+    sum += wgt * std::clamp(v, 0.0, 1.0);
+    weight += wgt;
+  };
+  if (usage_pct) add(*usage_pct, 0.4);
+  double open = b.at("email_open_rate_90d");
+  add(std::isnan(open) ? b.at("marketing_open_rate") : open, 0.2);
+  add(b.at("email_reply_rate_90d"), 0.2);
+  double days = b.at("days_since_last_activity");
+  if (!std::isnan(days)) add(std::exp(-days / 30.0), 0.2);
+  if (weight == 0) return std::nullopt;
+  return 100.0 * sum / weight;
+}
+
+CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Customer>& customers,
+                       const std::vector<store::Activity>& activities, std::int64_t as_of,
+                       const std::map<std::string, store::MarketingStats>& marketing) {
+  std::unordered_map<std::string, std::vector<const store::Activity*>> by_customer;
+  for (const auto& a : activities)
+    if (!a.customer_id.empty()) by_customer[a.customer_id].push_back(&a);
+  const std::vector<const store::Activity*> none;
+
+  std::vector<std::map<std::string, double>> beh(customers.size());
+  bool any_usage = false;
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    auto it = by_customer.find(customers[i].id);
+    auto m = marketing.find(customers[i].id);
+    beh[i] = behaviour_of(it == by_customer.end() ? none : it->second, as_of, m == marketing.end() ? nullptr : &m->second);
+    any_usage = any_usage || beh[i]["usage_events_90d"] > 0;
+  }
+  // Usage is judged against the other customers: its percentile among them.
+  std::vector<double> usage_sorted;
+  for (auto& b : beh) usage_sorted.push_back(b["usage_events_30d"]);
+  std::sort(usage_sorted.begin(), usage_sorted.end());
+
   CustomerFeatures out;
-  const auto cols = spec.column_names().size();
-  out.matrix.cols = cols;
+  out.matrix.cols = spec.column_names().size();
   out.matrix.rows = customers.size();
-  out.matrix.x.reserve(cols * customers.size());
-  const float nan = std::nanf("");
-  for (const auto& c : customers) {
+  out.matrix.x.reserve(out.matrix.cols * customers.size());
+  const float fnan = std::nanf("");
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    const auto& c = customers[i];
     std::map<std::string, std::string> disp;
     for (const auto& p : spec.numeric_properties) {
       auto it = c.properties.find(p);
-      float v = nan;
+      float v = fnan;
       if (it != c.properties.end() && !it->second.empty()) {
         char* end = nullptr;
         double d = std::strtod(it->second.c_str(), &end);
@@ -130,43 +250,29 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
     for (const auto& [p, levels] : spec.categorical) {
       auto it = c.properties.find(p);
       std::string val = it == c.properties.end() ? "" : it->second;
-      for (const auto& l : levels) out.matrix.x.push_back(val.empty() ? nan : (val == l ? 1.f : 0.f));
+      for (const auto& l : levels) out.matrix.x.push_back(val.empty() ? fnan : (val == l ? 1.f : 0.f));
       disp[p] = val.empty() ? "unknown" : val;
     }
-    std::optional<double> sentiment;
-    if (spec.behaviour) {
-      Behaviour b;
-      if (auto it = beh.find(c.id); it != beh.end()) b = it->second;
-      double mean = b.sentiment_n ? b.sentiment_sum / b.sentiment_n : std::nan("");
-      if (b.sentiment_n) sentiment = mean;
-      const double vals[] = {double(b.tickets_30d), double(b.tickets_90d), double(b.open), mean, double(b.negative_90d)};
-      for (std::size_t i = 0; i < std::size(vals); ++i) {
-        out.matrix.x.push_back(static_cast<float>(vals[i]));
-        disp[behaviour_features[i]] = fmt(vals[i]);
+    if (spec.behaviour)
+      for (const auto& name : behaviour_features()) {
+        double v = beh[i][name];
+        out.matrix.x.push_back(static_cast<float>(v));
+        disp[name] = fmt(v);
       }
+    double s = beh[i]["sentiment_mean_90d"];
+    out.sentiment.push_back(std::isnan(s) ? std::nullopt : std::optional<double>(s));
+    std::optional<double> pct;
+    if (any_usage) {
+      auto v = beh[i]["usage_events_30d"];
+      auto lo = std::lower_bound(usage_sorted.begin(), usage_sorted.end(), v) - usage_sorted.begin();
+      auto hi = std::upper_bound(usage_sorted.begin(), usage_sorted.end(), v) - usage_sorted.begin();
+      pct = (lo + hi) / 2.0 / static_cast<double>(usage_sorted.size());
     }
+    out.engagement.push_back(engagement_index(beh[i], pct));
     out.customer_ids.push_back(c.id);
     out.display.push_back(std::move(disp));
-    out.sentiment.push_back(sentiment);
   }
   return out;
 }
 
-}  // namespace cg::features
-
-namespace cg::features {
-std::map<std::string, double> sentiment_by_customer(const std::vector<store::Activity>& activities,
-                                                    std::int64_t as_of) {
-  std::map<std::string, std::pair<double, int>> acc;
-  for (const auto& a : activities) {
-    if (a.customer_id.empty() || !a.sentiment || a.occurred_ms > as_of || as_of - a.occurred_ms > 90 * ms_per_day)
-      continue;
-    auto& [sum, n] = acc[a.customer_id];
-    sum += *a.sentiment;
-    ++n;
-  }
-  std::map<std::string, double> out;
-  for (auto& [id, sn] : acc) out[id] = sn.first / sn.second;
-  return out;
-}
 }  // namespace cg::features

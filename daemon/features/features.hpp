@@ -2,18 +2,27 @@
 // Customer features as of a date, from the store's types only (no I/O). A FeatureSpec fixes the
 // columns (and categorical levels) when a model is trained, and is stored with the model so that
 // scoring encodes customers exactly as training did.
-#include "daemon/store/store.hpp"
+//
+// The leakage rule: nothing that happened after `as_of` is read. Activities are filtered by
+// their own dates (a ticket closed after as_of is still open as of then). The one exception is
+// the contacts' marketing counters, which the CRM keeps only as current totals: they are a
+// snapshot, fine for scoring now and for cross-sectional training, never for back-dated rows.
 #include "daemon/model/booster.hpp"
+#include "daemon/store/store.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace cg::features {
 
-// Behaviour features computed from activities; names are stable (phrases in config refer to them).
-inline constexpr const char* behaviour_features[] = {
-    "tickets_30d", "tickets_90d", "open_tickets", "sentiment_mean_90d", "negative_tickets_90d",
-};
+// Names of the behaviour features, in column order: per window (7, 30, 90 days)
+// tickets_opened, tickets_resolved, emails_sent, email_open_rate, email_reply_rate, usage_events,
+// usage_minutes; then median_resolution_hours_90d, open_tickets, days_since_last_activity,
+// tickets_trend, usage_trend, email_reply_trend, sentiment_mean_90d, sentiment_min_90d,
+// sentiment_trend, negative_texts_90d, marketing_open_rate. Trends compare the last 30 days with
+// the 60 before, per 30 days.
+const std::vector<std::string>& behaviour_features();
 
 struct FeatureSpec {
   std::vector<std::string> numeric_properties;
@@ -27,7 +36,7 @@ struct FeatureSpec {
   static Result<FeatureSpec> from_json(const std::string& text);
 };
 
-// Learns categorical levels (sorted, capped at 30 per property) from the customers.
+// Learns categorical levels (most frequent 30, sorted) from the customers.
 FeatureSpec fit_spec(const std::vector<store::Customer>& customers, const std::vector<std::string>& numeric,
                      const std::vector<std::string>& categorical);
 
@@ -36,18 +45,23 @@ struct CustomerFeatures {
   std::vector<std::string> customer_ids;
   // display[row][source] = value as a person would read it, for reasons
   std::vector<std::map<std::string, std::string>> display;
-  // per row: mean sentiment of the last 90 days' texts, if any
-  std::vector<std::optional<double>> sentiment;
+  std::vector<std::optional<double>> sentiment;   // mean of the last 90 days' texts, -100..100
+  std::vector<std::optional<double>> engagement;  // engagement index, 0..100
 };
 
-// Builds features as of `as_of_ms`: no activity after that instant is read.
+// Builds features as of `as_of_ms`.
 CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Customer>& customers,
-                       const std::vector<store::Activity>& activities, std::int64_t as_of_ms);
+                       const std::vector<store::Activity>& activities, std::int64_t as_of_ms,
+                       const std::map<std::string, store::MarketingStats>& marketing = {});
 
-}  // namespace cg::features
+// Behaviour features of one customer as of a date, by name (NaN where undefined).
+std::map<std::string, double> behaviour_of(const std::vector<const store::Activity*>& activities,
+                                           std::int64_t as_of_ms, const store::MarketingStats* marketing);
 
-namespace cg::features {
-// Mean sentiment of each customer's texts in the 90 days up to `as_of_ms`.
-std::map<std::string, double> sentiment_by_customer(const std::vector<store::Activity>& activities,
-                                                    std::int64_t as_of_ms);
+// Engagement index from behaviour, given each customer's usage_events_30d percentile (0..1)
+// or nullopt when no customer sends usage: 40% usage, 20% e-mail opens, 20% replies, 20% recency,
+// re-weighted over the parts that are known. nullopt when none is.
+std::optional<double> engagement_index(const std::map<std::string, double>& behaviour,
+                                       std::optional<double> usage_percentile);
+
 }  // namespace cg::features

@@ -75,7 +75,7 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
     return make_error(ErrorKind::model, "no customer has the label property '" + cfg.label.property +
                                             "'; set model.label.property to the property that records churn");
   auto spec = features::fit_spec(labelled, cfg.numeric_properties, cfg.categorical_properties);
-  auto f = features::build(spec, labelled, st.activities(), now);
+  auto f = features::build(spec, labelled, st.activities(), now, st.marketing_stats());
   auto p = params(cfg);
   auto auc = model::cross_validate_auc(f.matrix, y, p, cfg.cv_folds);
   if (!auc) return auc.error();
@@ -129,7 +129,7 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
   ScoreOutcome out;
   out.model_version = rec->version;
   if (customers.empty()) return out;
-  auto f = features::build(*spec, customers, st.activities(), now);
+  auto f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
   auto probs = booster->predict(f.matrix);
   if (!probs) return probs.error();
   auto contrib = booster->contributions(f.matrix);
@@ -146,6 +146,8 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
     s.probability = (*probs)[i];
     s.score = static_cast<int>(std::lround(s.probability * 100));
     s.tier = tier_for(s.score, cfg.tiers);
+    s.sentiment = f.sentiment[i];
+    s.engagement = f.engagement[i];
     auto reasons = top_reasons(contrib->data() + i * width, sources, f.display[i], cfg.reason_phrases);
     for (const auto& r : reasons) s.reasons += (s.reasons.empty() ? "" : "; ") + r;
     ++out.tiers[s.tier];

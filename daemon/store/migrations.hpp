@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 1> migrations{R"sql(
+inline constexpr std::array<std::string_view, 2> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -80,6 +80,16 @@ CREATE TABLE written_fields (
   fields TEXT NOT NULL,
   written_ms INTEGER NOT NULL
 );
+)sql",
+// 2: engagement. An activity may carry a number (usage seconds; 1/0 for an opened e-mail);
+// contacts keep the marketing counters HubSpot holds on them.
+R"sql(
+ALTER TABLE activities ADD COLUMN value REAL;
+ALTER TABLE contacts ADD COLUMN email_delivered REAL;
+ALTER TABLE contacts ADD COLUMN email_opened REAL;
+CREATE INDEX contacts_customer ON contacts(customer_id);
+ALTER TABLE scores ADD COLUMN sentiment REAL;
+ALTER TABLE scores ADD COLUMN engagement REAL;
 )sql"};
 
 }  // namespace cg::store

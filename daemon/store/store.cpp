@@ -104,10 +104,10 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       cust.reset();
     }
     SQLite::Statement act(*db_,
-                          "INSERT INTO activities(id, kind, customer_id, occurred_ms, closed_ms, properties, modified_ms) "
-                          "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
+                          "INSERT INTO activities(id, kind, customer_id, occurred_ms, closed_ms, properties, modified_ms, value) "
+                          "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
                           "occurred_ms=excluded.occurred_ms, closed_ms=excluded.closed_ms, "
-                          "properties=excluded.properties, modified_ms=excluded.modified_ms");
+                          "properties=excluded.properties, modified_ms=excluded.modified_ms, value=excluded.value");
     // A text keeps its sentiment unless its body changed.
     SQLite::Statement txt(*db_,
                           "INSERT INTO texts(id, activity_id, customer_id, body) VALUES(?,?,?,?) "
@@ -122,17 +122,34 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       if (a.closed_ms) act.bind(5, static_cast<int64_t>(*a.closed_ms)); else act.bind(5);
       act.bind(6, to_json(a.properties));
       act.bind(7, static_cast<int64_t>(a.modified_ms));
+      if (a.value) act.bind(8, *a.value); else act.bind(8);
       act.exec();
       act.reset();
       // The body carries the customer's words; a subject is often a template line.
       const std::string& body = a.body.empty() ? a.subject : a.body;
-      if (body.empty()) continue;
+      // Only what the customer wrote has a sentiment worth scoring: tickets and replies.
+      if (body.empty() || (a.kind != "ticket" && a.kind != "email_in")) continue;
       txt.bind(1, a.kind + ":" + a.id);
       txt.bind(2, a.id);
       txt.bind(3, a.customer_id);
       txt.bind(4, body);
       txt.exec();
       txt.reset();
+    }
+    SQLite::Statement con(*db_,
+                          "INSERT INTO contacts(id, customer_id, properties, modified_ms, email_delivered, email_opened) "
+                          "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
+                          "properties=excluded.properties, modified_ms=excluded.modified_ms, "
+                          "email_delivered=excluded.email_delivered, email_opened=excluded.email_opened");
+    for (const auto& c : batch.contacts) {
+      con.bind(1, c.id);
+      con.bind(2, c.customer_id);
+      con.bind(3, to_json(c.properties));
+      con.bind(4, static_cast<int64_t>(c.modified_ms));
+      if (c.email_delivered) con.bind(5, *c.email_delivered); else con.bind(5);
+      if (c.email_opened) con.bind(6, *c.email_opened); else con.bind(6);
+      con.exec();
+      con.reset();
     }
     SQLite::Statement wm(*db_,
                          "INSERT INTO sync_state(object, watermark_ms, updated_ms) VALUES(?,?,?) "
@@ -167,16 +184,50 @@ std::vector<Customer> Store::customers() const {
 std::vector<Activity> Store::activities() const {
   std::vector<Activity> out;
   SQLite::Statement q(*db_,
-                      "SELECT a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, t.sentiment FROM activities a "
+                      "SELECT a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, t.sentiment, a.value FROM activities a "
                       "LEFT JOIN texts t ON t.activity_id = a.id ORDER BY a.customer_id, a.occurred_ms");
   while (q.executeStep()) {
     Activity a{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                q.getColumn(3).getInt64()};
     if (!q.getColumn(4).isNull()) a.closed_ms = q.getColumn(4).getInt64();
     if (!q.getColumn(5).isNull()) a.sentiment = q.getColumn(5).getDouble();
+    if (!q.getColumn(6).isNull()) a.value = q.getColumn(6).getDouble();
     out.push_back(std::move(a));
   }
   return out;
+}
+
+std::map<std::string, MarketingStats> Store::marketing_stats() const {
+  std::map<std::string, MarketingStats> out;
+  SQLite::Statement q(*db_,
+                      "SELECT customer_id, sum(coalesce(email_delivered,0)), sum(coalesce(email_opened,0)) FROM contacts "
+                      "WHERE customer_id <> '' GROUP BY customer_id");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = {q.getColumn(1).getDouble(), q.getColumn(2).getDouble()};
+  return out;
+}
+
+Result<std::size_t> Store::add_usage_events(const std::vector<crm::ActivityRecord>& events) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement ins(*db_,
+                          "INSERT OR IGNORE INTO activities(id, kind, customer_id, occurred_ms, properties, modified_ms, value) "
+                          "VALUES(?, 'usage', ?, ?, ?, ?, ?)");
+    std::size_t added = 0;
+    for (const auto& e : events) {
+      ins.bind(1, "usage:" + e.id);
+      ins.bind(2, e.customer_id);
+      ins.bind(3, static_cast<int64_t>(e.occurred_ms));
+      ins.bind(4, to_json(e.properties));
+      ins.bind(5, static_cast<int64_t>(e.occurred_ms));
+      if (e.value) ins.bind(6, *e.value); else ins.bind(6);
+      added += static_cast<std::size_t>(ins.exec());
+      ins.reset();
+    }
+    tx.commit();
+    return added;
+  } catch (const std::exception& e) {
+    return store_error("storing usage events", e);
+  }
 }
 
 std::vector<Text> Store::unscored_texts(std::size_t limit) const {
@@ -260,8 +311,8 @@ Result<void> Store::save_scores(const std::vector<Score>& scores) {
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
-                        "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons) "
-                        "VALUES(?,?,?,?,?,?,?)");
+                        "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons, "
+                        "sentiment, engagement) VALUES(?,?,?,?,?,?,?,?,?)");
     for (const auto& s : scores) {
       q.bind(1, s.customer_id);
       q.bind(2, static_cast<int64_t>(s.scored_ms));
@@ -270,6 +321,8 @@ Result<void> Store::save_scores(const std::vector<Score>& scores) {
       q.bind(5, s.score);
       q.bind(6, s.tier);
       q.bind(7, s.reasons);
+      if (s.sentiment) q.bind(8, *s.sentiment); else q.bind(8);
+      if (s.engagement) q.bind(9, *s.engagement); else q.bind(9);
       q.exec();
       q.reset();
     }
@@ -283,12 +336,16 @@ Result<void> Store::save_scores(const std::vector<Score>& scores) {
 std::map<std::string, Score> Store::latest_scores() const {
   std::map<std::string, Score> out;
   SQLite::Statement q(*db_,
-                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons FROM scores "
-                      "GROUP BY customer_id");
-  while (q.executeStep())
-    out[q.getColumn(0).getString()] = {q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
-                                       q.getColumn(3).getDouble(), q.getColumn(4).getInt(), q.getColumn(5).getString(),
-                                       q.getColumn(6).getString()};
+                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons, sentiment, engagement "
+                      "FROM scores GROUP BY customer_id");
+  while (q.executeStep()) {
+    Score s{q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
+            q.getColumn(3).getDouble(), q.getColumn(4).getInt(), q.getColumn(5).getString(),
+            q.getColumn(6).getString()};
+    if (!q.getColumn(7).isNull()) s.sentiment = q.getColumn(7).getDouble();
+    if (!q.getColumn(8).isNull()) s.engagement = q.getColumn(8).getDouble();
+    out[s.customer_id] = std::move(s);
+  }
   return out;
 }
 

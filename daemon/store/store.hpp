@@ -16,7 +16,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 struct Customer {
   std::string id;
@@ -26,11 +26,18 @@ struct Customer {
   std::int64_t modified_ms = 0;
 };
 
+// kind: ticket | email_out | email_in | usage
 struct Activity {
   std::string id, kind, customer_id;
   std::int64_t occurred_ms = 0;
   std::optional<std::int64_t> closed_ms;
   std::optional<double> sentiment;  // of its text, -100..100, once scored
+  std::optional<double> value;      // usage: seconds; email_out: 1 if opened, 0 if not
+};
+
+// Marketing e-mail counters summed over a customer's contacts.
+struct MarketingStats {
+  double delivered = 0, opened = 0;
 };
 
 struct Text {
@@ -56,6 +63,8 @@ struct Score {
   int score = 0;
   std::string tier;
   std::string reasons;
+  std::optional<double> sentiment;   // support sentiment, -100..100
+  std::optional<double> engagement;  // engagement index, 0..100
 };
 
 struct OutboxEntry {
@@ -84,6 +93,9 @@ class Store {
 
   [[nodiscard]] std::vector<Customer> customers() const;
   [[nodiscard]] std::vector<Activity> activities() const;
+  [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;
+  // Stores product-usage events; an id already stored is skipped. Returns how many were new.
+  Result<std::size_t> add_usage_events(const std::vector<crm::ActivityRecord>& events);
   [[nodiscard]] std::vector<Text> unscored_texts(std::size_t limit) const;
   Result<void> set_sentiments(const std::vector<std::pair<std::string, double>>& scores, const std::string& model);
 

@@ -23,8 +23,8 @@ struct PlanStats {
 Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms);
 
 // The values we would write for one customer now; pure, exposed for tests.
-std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<double> sentiment,
-                                                  std::optional<int> score_30d_ago, const std::string& model_version);
+std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<int> score_30d_ago,
+                                                  const std::string& model_version);
 
 // True when `desired` differs from `last` in a way worth an API call.
 bool worth_writing(const std::map<std::string, std::string>& desired, const std::map<std::string, std::string>& last,

@@ -1,7 +1,6 @@
 #include "connectors/api/fields.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
-#include "daemon/features/features.hpp"
 #include "daemon/sync/sync.hpp"
 
 #include <cmath>
@@ -9,8 +8,8 @@
 
 namespace cg::sync {
 
-std::map<std::string, std::string> desired_fields(const store::Score& s, std::optional<double> sentiment,
-                                                  std::optional<int> score_30d_ago, const std::string& model) {
+std::map<std::string, std::string> desired_fields(const store::Score& s, std::optional<int> score_30d_ago,
+                                                  const std::string& model) {
   std::map<std::string, std::string> f{
       {"risk_score", std::to_string(s.score)},
       {"risk_tier", s.tier},
@@ -19,7 +18,8 @@ std::map<std::string, std::string> desired_fields(const store::Score& s, std::op
       {"scored_at", format_iso8601(s.scored_ms)},
       {"model", model.substr(0, 64)},
   };
-  if (sentiment) f["sentiment"] = std::to_string(static_cast<int>(std::lround(*sentiment)));
+  if (s.sentiment) f["sentiment"] = std::to_string(static_cast<int>(std::lround(*s.sentiment)));
+  if (s.engagement) f["engagement"] = std::to_string(static_cast<int>(std::lround(*s.engagement)));
   return f;
 }
 
@@ -32,7 +32,7 @@ bool worth_writing(const std::map<std::string, std::string>& want, const std::ma
   };
   auto num = [&](const std::map<std::string, std::string>& m, const char* k) { return std::atoi(get(m, k).c_str()); };
   if (std::abs(num(want, "risk_score") - num(last, "risk_score")) >= min_change) return true;
-  for (const char* k : {"risk_tier", "risk_reasons", "risk_trend", "sentiment", "next_action", "offer", "holdout"})
+  for (const char* k : {"risk_tier", "risk_reasons", "risk_trend", "sentiment", "engagement", "next_action", "offer", "holdout"})
     if (get(want, k) != get(last, k)) return true;
   return false;
 }
@@ -44,18 +44,15 @@ Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& c
   auto latest = st.latest_scores();
   auto written = st.written_fields();
   auto month_ago = st.scores_as_of(now - 30 * ms_per_day);
-  auto sentiment = features::sentiment_by_customer(st.activities(), now);
   std::map<std::string, store::Customer> customers;
   for (auto& c : st.customers()) customers[c.id] = std::move(c);
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> queue;
   for (const auto& [id, score] : latest) {
     auto cust = customers.find(id);
     if (cust == customers.end()) continue;
-    std::optional<double> sent;
-    if (auto it = sentiment.find(id); it != sentiment.end()) sent = it->second;
     std::optional<int> old;
     if (auto it = month_ago.find(id); it != month_ago.end()) old = it->second;
-    auto want = desired_fields(score, sent, old, model->version);
+    auto want = desired_fields(score, old, model->version);
     const auto& last = written[id];
     if (!worth_writing(want, last, cfg.min_score_change)) {
       ++stats.unchanged;
