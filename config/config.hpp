@@ -26,6 +26,10 @@ struct HubspotConfig {
   std::string ca_file;              // extra CA to trust (the simulator's); system CAs otherwise
   std::vector<std::string> properties;  // customer properties to sync besides the defaults
   int search_requests_per_second = 5;
+  // Webhooks: the URL exactly as configured in the HubSpot app (it is part of the signature),
+  // and the app's client secret. Both empty: the webhook endpoint answers 503.
+  std::string webhook_url;
+  SecretSource client_secret;
   int max_attempts = 8;       // per call, for 5xx, 423 and network failures
   int retry_base_ms = 500;    // first backoff; doubles per attempt (jittered), capped at 30 s
 };
@@ -74,6 +78,12 @@ struct HttpConfig {
   std::uint16_t port = 8787;
 };
 
+// The daemon's own JSON API (product-usage events). No token configured: the API answers 503.
+struct ApiConfig {
+  SecretSource token;
+  int max_body_bytes = 4 << 20;
+};
+
 struct ScheduleConfig {
   int interval_seconds = 900;  // serve: full pipeline every interval
 };
@@ -89,6 +99,7 @@ struct Config {
   ModelConfig model;
   WritebackConfig writeback;
   HttpConfig http;
+  ApiConfig api;
   ScheduleConfig schedule;
 
   // A path from the config, resolved against state_dir when relative.

@@ -29,6 +29,8 @@ void read_hubspot(YamlReader& r, HubspotConfig& h) {
   r.read("ca_file", h.ca_file);
   r.read("properties", h.properties);
   r.read("search_requests_per_second", h.search_requests_per_second);
+  r.read("webhook_url", h.webhook_url);
+  read_secret(r, "client_secret", h.client_secret, false);
   r.read("max_attempts", h.max_attempts);
   r.read("retry_base_ms", h.retry_base_ms);
   r.finish();
@@ -76,6 +78,14 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     bad("hubspot.search_requests_per_second", "must be at least 1");
   if (c.hubspot.max_attempts < 1 || c.hubspot.max_attempts > 20) bad("hubspot.max_attempts", "must be between 1 and 20");
   if (c.hubspot.retry_base_ms < 1 || c.hubspot.retry_base_ms > 60000) bad("hubspot.retry_base_ms", "must be between 1 and 60000");
+  if (!c.hubspot.webhook_url.empty() != c.hubspot.client_secret.configured())
+    bad("hubspot.webhook_url", "webhooks need both hubspot.webhook_url and hubspot.client_secret");
+  if (!c.hubspot.webhook_url.empty()) {
+    auto wu = boost::urls::parse_absolute_uri(c.hubspot.webhook_url);
+    if (!wu || (wu->scheme() != "https" && wu->scheme() != "http"))
+      bad("hubspot.webhook_url", "must be the absolute URL HubSpot calls, e.g. https://cg.example.com/webhooks/hubspot");
+  }
+  if (c.api.max_body_bytes < 1024 || c.api.max_body_bytes > (64 << 20)) bad("api.max_body_bytes", "must be between 1 KiB and 64 MiB");
   const auto& m = c.model;
   if (m.algorithm != "gbtree" && m.algorithm != "gblinear" && m.algorithm != "random_forest")
     bad("model.algorithm", "must be gbtree, gblinear or random_forest");
@@ -138,6 +148,11 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     if (port < 1 || port > 65535) h->fail(YAML::Node(), "port", "must be 1..65535");
     c.http.port = static_cast<std::uint16_t>(port);
     h->finish();
+  }
+  if (auto a = r.child("api")) {
+    read_secret(*a, "token", c.api.token, false);
+    a->read("max_body_bytes", c.api.max_body_bytes);
+    a->finish();
   }
   if (auto s = r.child("schedule")) {
     s->read("interval_seconds", c.schedule.interval_seconds);

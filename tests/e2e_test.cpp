@@ -76,8 +76,7 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   EXPECT_EQ(s.sim().records_updated(), n);
 
   // The daemon's health endpoint answers from the same app.
-  app::RunState state;
-  auto handler = app::make_routes(**app, state);
+  auto handler = app::make_routes(**app);
   http::Request req{boost::beast::http::verb::get, "/healthz", 11};
   auto res = app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> { co_return co_await handler(req); }());
   ASSERT_TRUE(res);

@@ -3,7 +3,11 @@
 #include "connectors/hubspot/hubspot_connector.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
+#include "daemon/ingest/events.hpp"
 #include "daemon/sentiment/sentiment.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -42,6 +46,17 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
   Result<void> err;
   app->crm_ = hubspot::make_hubspot_connector(io.get_executor(), std::move(ho), &err);
   if (!app->crm_) return err.error();
+  if (cfg.api.token.configured()) {
+    auto t = config::resolve_secret(cfg.api.token, "api.token");
+    if (!t) return t.error();
+    app->api_token_ = std::move(*t);
+  }
+  if (cfg.hubspot.client_secret.configured()) {
+    auto t = config::resolve_secret(cfg.hubspot.client_secret, "hubspot.client_secret");
+    if (!t) return t.error();
+    app->webhook_secret_ = std::move(*t);
+  }
+  app->wake_ = std::make_unique<boost::asio::steady_timer>(io);
   return app;
 }
 
@@ -86,11 +101,18 @@ boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
 }
 
 boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, bool do_train) {
+  co_return co_await pipeline(full, do_train, true);
+}
+
+boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, bool do_train, bool ensure) {
   const auto t0 = std::chrono::steady_clock::now();
   PipelineReport rep;
-  auto fields = co_await crm_->ensure_fields(false);
-  if (!fields) co_return fields.error();
-  for (const auto& f : *fields) log::info("setup", f);
+  if (ensure || !fields_ready_) {
+    auto fields = co_await crm_->ensure_fields(false);
+    if (!fields) co_return fields.error();
+    for (const auto& f : *fields) log::info("setup", f);
+    fields_ready_ = true;
+  }
   auto pulled = co_await sync::pull(*crm_, *store_, full);
   if (!pulled) co_return pulled.error();
   rep.pulled = *pulled;
@@ -116,6 +138,51 @@ boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, bool
   rep.usage = crm_->usage();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   co_return rep;
+}
+
+void App::request_resync(const std::string& why) {
+  log::info("serve", "incremental pass requested: " + why);
+  resync_pending_ = true;
+  wake_->cancel();
+}
+
+boost::asio::awaitable<void> App::serve_loop() {
+  namespace asio = boost::asio;
+  auto next_scheduled = std::chrono::steady_clock::now();
+  for (;;) {
+    const bool scheduled = std::chrono::steady_clock::now() >= next_scheduled;
+    const bool webhook = resync_pending_;
+    resync_pending_ = false;
+    if (scheduled) next_scheduled = std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.schedule.interval_seconds);
+    // A webhook pass only pulls what changed and re-scores: no field check, no training.
+    auto r = co_await pipeline(false, scheduled, false);
+    state_.last_run_ms = SystemClock{}.now_ms();
+    ++state_.runs;
+    if (webhook && !scheduled) ++state_.webhook_runs;
+    if (r) {
+      state_.last = *r;
+      state_.last_error.clear();
+      log::info("pipeline", std::string(scheduled ? "scheduled" : "webhook") + " pass: scored " +
+                                std::to_string(r->scored.scored) + ", wrote " + std::to_string(r->flushed.written));
+    } else {
+      state_.last_error = r.error().what();
+      log::error("pipeline", r.error().what());
+    }
+    if (resync_pending_) continue;  // a webhook arrived while we worked
+    wake_->expires_at(next_scheduled);
+    co_await wake_->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+Result<App::IngestReport> App::ingest_events(const std::string& body) {
+  auto parsed = ingest::parse_events(body);
+  IngestReport rep;
+  rep.rejected = std::move(parsed.rejected);
+  auto added = store_->add_usage_events(parsed.events);
+  if (!added) return added.error();
+  rep.accepted = *added;
+  rep.duplicates = parsed.events.size() - *added;
+  return rep;
 }
 
 std::string format_report(const PipelineReport& r, const std::string& url) {

@@ -9,6 +9,9 @@
 #include "daemon/sync/sync.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <set>
 
 namespace cg::sentiment { class SentimentModel; }
 
@@ -39,6 +42,31 @@ class App {
   // sync -> sentiment -> train -> score -> write-back
   boost::asio::awaitable<Result<PipelineReport>> run_pipeline(bool full, bool train);
 
+  // serve: the pipeline every schedule.interval_seconds, and an incremental pass (no training)
+  // as soon as a webhook asks for one. Runs until the io_context stops.
+  boost::asio::awaitable<void> serve_loop();
+  // Wakes serve_loop for an incremental pass; cheap, callable from any handler on the io thread.
+  void request_resync(const std::string& why);
+
+  // Product-usage events: stores the good ones (duplicates by id skipped).
+  struct IngestReport {
+    std::size_t accepted = 0, duplicates = 0;
+    std::vector<std::pair<std::size_t, std::string>> rejected;
+  };
+  Result<IngestReport> ingest_events(const std::string& body);
+
+  const Secret* api_token() const { return api_token_ ? &*api_token_ : nullptr; }
+  const Secret* webhook_secret() const { return webhook_secret_ ? &*webhook_secret_ : nullptr; }
+
+  // What serve_loop has done, for the status page and /metrics.
+  struct RunState {
+    std::optional<PipelineReport> last;
+    std::string last_error;
+    std::int64_t last_run_ms = 0;
+    std::uint64_t runs = 0, webhook_runs = 0;
+  };
+  const RunState& state() const { return state_; }
+
   store::Store& store() { return *store_; }
   crm::CrmConnector& crm() { return *crm_; }
   const config::Config& config() const { return cfg_; }
@@ -46,12 +74,17 @@ class App {
  private:
   explicit App(const config::Config& cfg);
   Result<void> load_sentiment();
+  boost::asio::awaitable<Result<PipelineReport>> pipeline(bool full, bool train, bool ensure_fields);
   // NB: GCC 12 double-destroys brace-initialised temporaries inside co_await expressions;
   // build arguments in named variables first.
   config::Config cfg_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crm::CrmConnector> crm_;
   std::unique_ptr<sentiment::SentimentModel> sentiment_;
+  std::optional<Secret> api_token_, webhook_secret_;
+  std::unique_ptr<boost::asio::steady_timer> wake_;
+  bool resync_pending_ = false, fields_ready_ = false;
+  RunState state_;
 };
 
 std::string format_report(const PipelineReport& r, const std::string& crm_url);

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 namespace cg::app {
@@ -28,6 +29,7 @@ Commands:
   serve                 run the pipeline on a schedule and serve the status page, /healthz, /metrics
   run [--full] [--no-train]   one pass: sync -> sentiment -> train -> score -> write-back, with a summary
   sync [--full]         pull customers and tickets modified since the last sync (all with --full)
+  events import FILE    store product-usage events (JSON lines or array) as POST /api/v1/events does
   sentiment score       score new support texts
   sentiment train --out FILE CORPUS...   train a fastText model; CORPUS is FORMAT:PATH with FORMAT
                         one of uci, xed, xed-neutral, fasttext
@@ -67,25 +69,6 @@ int sentiment_train(const std::vector<std::string>& args) {
   if (!r) return fail(r.error());
   std::cout << "trained sentiment model on " << data.size() << " texts -> " << out << "\n";
   return 0;
-}
-
-asio::awaitable<void> serve_loop(App& app, RunState& state) {
-  bool first = true;
-  for (;;) {
-    auto r = co_await app.run_pipeline(false, first);
-    first = false;
-    state.last_run_ms = SystemClock{}.now_ms();
-    if (r) {
-      state.last = *r;
-      state.last_error.clear();
-      log::info("pipeline", "scored " + std::to_string(r->scored.scored) + ", wrote " + std::to_string(r->flushed.written));
-    } else {
-      state.last_error = r.error().what();
-      log::error("pipeline", r.error().what());
-    }
-    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(app.config().schedule.interval_seconds));
-    co_await t.async_wait(asio::use_awaitable);
-  }
 }
 
 }  // namespace
@@ -149,6 +132,17 @@ int run_cli(int argc, char** argv) {
     std::cout << "scored " << *r << " texts\n";
     return 0;
   }
+  if (cmd == "events" && args.size() >= 3 && args[1] == "import") {
+    std::ifstream in(args[2]);
+    if (!in) return fail(make_error(ErrorKind::io, "cannot open " + args[2]));
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto r = a.ingest_events(body);
+    if (!r) return fail(r.error());
+    for (auto& [line, why] : r->rejected) std::cerr << args[2] << ":" << line << ": " << why << "\n";
+    std::cout << "imported " << r->accepted << " events (" << r->duplicates << " already stored, "
+              << r->rejected.size() << " rejected)\n";
+    return r->rejected.empty() ? 0 : 1;
+  }
   if (cmd == "train") {
     auto r = a.train();
     if (!r) return fail(r.error());
@@ -178,13 +172,13 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (cmd == "serve") {
-    RunState state;
-    http::Server server(io, {cfg->http.listen_address, cfg->http.port, nullptr, 1u << 20, std::chrono::seconds(30), "churnguard"},
-                        make_routes(a, state));
+    http::Server server(io, {cfg->http.listen_address, cfg->http.port, nullptr,
+                             static_cast<std::size_t>(cfg->api.max_body_bytes), std::chrono::seconds(30), "churnguard"},
+                        make_routes(a));
     auto port = server.start();
     if (!port) return fail(port.error());
     log::info("http", "serving on http://" + cfg->http.listen_address + ":" + std::to_string(*port));
-    asio::co_spawn(io, serve_loop(a, state), asio::detached);
+    asio::co_spawn(io, a.serve_loop(), asio::detached);
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](auto, int) {
       log::info("serve", "stopping");

@@ -1,6 +1,11 @@
 #include "daemon/app/routes.hpp"
 
+#include "connectors/hubspot/webhook.hpp"
 #include "daemon/core/clock.hpp"
+#include "daemon/core/log.hpp"
+
+#include <boost/url/parse.hpp>
+#include <openssl/crypto.h>
 
 #include <boost/json.hpp>
 
@@ -25,7 +30,8 @@ std::string escape_html(const std::string& s) {
   return o;
 }
 
-std::string status_page(App& app, const RunState& st) {
+std::string status_page(App& app) {
+  const auto& st = app.state();
   auto c = app.store().counts();
   auto model = app.store().active_model();
   auto scores = app.store().latest_scores();
@@ -60,7 +66,8 @@ std::string status_page(App& app, const RunState& st) {
   return o.str();
 }
 
-std::string metrics(App& app, const RunState& st) {
+std::string metrics(App& app) {
+  const auto& st = app.state();
   auto c = app.store().counts();
   auto u = app.crm().usage();
   std::ostringstream o;
@@ -72,23 +79,75 @@ std::string metrics(App& app, const RunState& st) {
     << "# TYPE churnguard_crm_api_calls_total counter\nchurnguard_crm_api_calls_total " << u.calls << "\n"
     << "# TYPE churnguard_crm_rate_limited_total counter\nchurnguard_crm_rate_limited_total " << u.rate_limited << "\n";
   if (u.daily_remaining) o << "# TYPE churnguard_crm_daily_remaining gauge\nchurnguard_crm_daily_remaining " << *u.daily_remaining << "\n";
+  o << "# TYPE churnguard_pipeline_runs_total counter\nchurnguard_pipeline_runs_total " << st.runs << "\n"
+    << "# TYPE churnguard_webhook_runs_total counter\nchurnguard_webhook_runs_total " << st.webhook_runs << "\n";
   o << "# TYPE churnguard_last_run_timestamp_seconds gauge\nchurnguard_last_run_timestamp_seconds " << st.last_run_ms / 1000 << "\n";
   return o.str();
 }
 
+http::Response json_error(const http::Request& req, unsigned status, const std::string& message) {
+  return http::make_response(req, status, json::serialize(json::object{{"error", message}}));
+}
+
+// Constant-time bearer check: the comparison takes as long whatever the guess.
+bool bearer_ok(const http::Request& req, const Secret& token) {
+  std::string got(req[boost::beast::http::field::authorization]);
+  const std::string want = "Bearer " + token.reveal();
+  return got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+}
+
+http::Response events(App& app, const http::Request& req) {
+  const Secret* token = app.api_token();
+  if (!token) return json_error(req, 503, "the events API is off: set api.token in the config");
+  if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  if (req.body().size() > static_cast<std::size_t>(app.config().api.max_body_bytes))
+    return json_error(req, 413, "body larger than api.max_body_bytes");
+  auto r = app.ingest_events(req.body());
+  if (!r) return json_error(req, 500, r.error().what());
+  json::array rejected;
+  for (auto& [line, why] : r->rejected) rejected.push_back(json::object{{"line", line}, {"error", why}});
+  json::object body{{"accepted", r->accepted}, {"duplicates", r->duplicates}, {"rejected", rejected}};
+  const bool none_good = r->accepted == 0 && r->duplicates == 0;
+  return http::make_response(req, none_good ? 400 : 200, json::serialize(body));
+}
+
+http::Response webhook(App& app, const http::Request& req) {
+  const Secret* secret = app.webhook_secret();
+  if (!secret) return json_error(req, 503, "webhooks are off: set hubspot.webhook_url and hubspot.client_secret");
+  if (req.body().size() > (1u << 20)) return json_error(req, 413, "webhook body too large");
+  // HubSpot signs the URL it called: our public origin plus the path and query it used.
+  auto url = boost::urls::parse_absolute_uri(app.config().hubspot.webhook_url);
+  std::string uri = std::string(url->scheme()) + "://" + std::string(url->encoded_authority()) + std::string(req.target());
+  auto ok = hubspot::verify_v3(secret->reveal(), std::string(req.method_string()), uri, req.body(),
+                               std::string(req["X-HubSpot-Request-Timestamp"]), std::string(req["X-HubSpot-Signature-v3"]),
+                               SystemClock{}.now_ms());
+  if (!ok) {
+    log::warn("webhook", "rejected: " + ok.error().message);
+    return json_error(req, 401, ok.error().message);
+  }
+  auto evs = hubspot::parse_webhook_events(req.body());
+  if (!evs) return json_error(req, 400, evs.error().message);
+  std::string what = std::to_string(evs->size()) + " HubSpot event(s)";
+  if (!evs->empty()) what += ", first " + evs->front().subscription_type + " " + evs->front().object_id;
+  app.request_resync(what);
+  return http::make_response(req, 200, json::serialize(json::object{{"accepted", evs->size()}}));
+}
+
 }  // namespace
 
-http::Handler make_routes(App& app, const RunState& state) {
-  return [&app, &state](http::Request req) -> boost::asio::awaitable<http::Response> {
+http::Handler make_routes(App& app) {
+  return [&app](http::Request req) -> boost::asio::awaitable<http::Response> {
+    using boost::beast::http::verb;
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
-    if (req.method() != boost::beast::http::verb::get)
-      co_return http::make_response(req, 405, R"({"error":"method not allowed"})");
+    if (req.method() == verb::post && path == "/api/v1/events") co_return events(app, req);
+    if (req.method() == verb::post && path == "/webhooks/hubspot") co_return webhook(app, req);
+    if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
     if (path == "/healthz")
       co_return http::make_response(req, 200, json::serialize(json::object{{"status", "ok"}, {"crm", app.crm().name()}}));
-    if (path == "/metrics") co_return http::make_response(req, 200, metrics(app, state), "text/plain; version=0.0.4");
-    if (path == "/") co_return http::make_response(req, 200, status_page(app, state), "text/html; charset=utf-8");
-    co_return http::make_response(req, 404, R"({"error":"not found"})");
+    if (path == "/metrics") co_return http::make_response(req, 200, metrics(app), "text/plain; version=0.0.4");
+    if (path == "/") co_return http::make_response(req, 200, status_page(app), "text/html; charset=utf-8");
+    co_return json_error(req, 404, "not found");
   };
 }
 
