@@ -1,6 +1,16 @@
 #include "simulator/hubspot_sim.hpp"
 
+#include "connectors/hubspot/webhook.hpp"
 #include "daemon/core/clock.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
@@ -159,6 +169,71 @@ std::optional<std::string> HubspotSim::validate_value(const std::string& type, c
   return std::nullopt;
 }
 
+void HubspotSim::set_webhook(std::string url, std::string client_secret) {
+  std::lock_guard lock(mutex_);
+  webhook_url_ = std::move(url);
+  client_secret_ = std::move(client_secret);
+}
+
+std::int64_t HubspotSim::webhooks_delivered() const {
+  std::lock_guard lock(mutex_);
+  return webhooks_delivered_;
+}
+
+void HubspotSim::queue_event(const std::string& type, std::int64_t object_id) {
+  if (webhook_url_.empty()) return;
+  json::array batch{json::object{{"eventId", next_event_++}, {"subscriptionId", 1}, {"portalId", 62515},
+                                 {"appId", 54321}, {"occurredAt", SystemClock{}.now_ms()}, {"subscriptionType", type},
+                                 {"attemptNumber", 0}, {"objectId", object_id}, {"changeSource", "CRM"}}};
+  outgoing_.push_back(json::serialize(batch));
+}
+
+// One POST to the subscriber, signed as HubSpot signs: v3 over method, URL, body and timestamp.
+boost::asio::awaitable<void> HubspotSim::deliver(std::string body) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  std::string url, secret;
+  {
+    std::lock_guard lock(mutex_);
+    url = webhook_url_;
+    secret = client_secret_;
+  }
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || u->scheme() != "http") co_return;
+  auto ex = co_await asio::this_coro::executor;
+  asio::ip::tcp::resolver resolver(ex);
+  constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+  // Named, not temporaries: GCC 12 double-destroys temporaries inside co_await expressions.
+  const std::string host(u->host()), port = u->has_port() ? std::string(u->port()) : "80";
+  auto [rec, results] = co_await resolver.async_resolve(host, port, tuple);
+  if (rec) co_return;
+  beast::tcp_stream stream(ex);
+  stream.expires_after(std::chrono::seconds(5));
+  auto [cec, ep] = co_await stream.async_connect(results, tuple);
+  if (cec) co_return;
+  const std::string ts = std::to_string(SystemClock{}.now_ms());
+  std::string target = std::string(u->encoded_path());
+  if (u->has_query()) target += "?" + std::string(u->encoded_query());
+  beast::http::request<beast::http::string_body> req{beast::http::verb::post, target, 11};
+  req.set(beast::http::field::host, u->encoded_host_and_port());
+  req.set(beast::http::field::content_type, "application/json");
+  req.set("X-HubSpot-Request-Timestamp", ts);
+  req.set("X-HubSpot-Signature-v3", hubspot::sign_v3(secret, "POST", url, body, ts));
+  req.set("X-HubSpot-Signature-Version", "v1");
+  req.set("X-HubSpot-Signature", hubspot::sign_v1(secret, body));
+  req.body() = body;
+  req.prepare_payload();
+  auto [wec, wn] = co_await beast::http::async_write(stream, req, tuple);
+  if (wec) co_return;
+  beast::flat_buffer buf;
+  beast::http::response<beast::http::string_body> res;
+  auto [rdec, rn] = co_await beast::http::async_read(stream, buf, res, tuple);
+  if (!rdec && res.result_int() < 300) {
+    std::lock_guard lock(mutex_);
+    ++webhooks_delivered_;
+  }
+}
+
 void HubspotSim::add_fault(Fault f) {
   std::lock_guard lock(mutex_);
   faults_.push_back(std::move(f));
@@ -218,7 +293,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   std::string target(req.target());
   auto q = target.find('?');
   std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (path.rfind("/__sim/", 0) == 0) {  // control API for tests and the demo; not metered
     if (path == "/__sim/stats") {
       json::object by_route;
@@ -228,7 +303,13 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
     }
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
-  co_return route(req, path, query);
+  auto res = route(req, path, query);
+  auto outgoing = std::move(outgoing_);
+  outgoing_.clear();
+  lock.unlock();
+  for (auto& body : outgoing)
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, deliver(std::move(body)), boost::asio::detached);
+  co_return res;
 }
 
 Response HubspotSim::route(const Request& req, const std::string& path, const std::string& query) {
@@ -300,6 +381,7 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
       if (s.size() == 5 && s[4] == "search" && method == "POST") res = search(req, type);
       else if (s.size() == 6 && s[4] == "batch" && s[5] == "update" && method == "POST") res = batch_update(req, type);
       else if (s.size() == 4 && method == "GET") res = list(req, type, query);
+      else if (s.size() == 4 && method == "POST") res = create_record(req, type);
       else res = error(req, 404, "OBJECT_NOT_FOUND", "no such endpoint in the simulator: " + method + " " + path);
     } else if (s.size() >= 4 && s[0] == "crm" && is_version(s[1]) && s[2] == "properties" && known_type) {
       std::string rest;
@@ -514,6 +596,39 @@ Response HubspotSim::batch_update(const Request& req, const std::string& type) {
                                             {"message", "Could not get some " + type + " objects, they may be deleted or not exist."},
                                             {"context", json::object{{"ids", ids}}}, {"errors", json::array{}}}};
   return http::make_response(req, 207, json::serialize(body));
+}
+
+Response HubspotSim::create_record(const Request& req, const std::string& type) {
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object() || !v.as_object().contains("properties") || !v.at("properties").is_object())
+    return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON: expected {\"properties\":{...}}");
+  std::map<std::string, std::string> props;
+  for (auto& [k, val] : v.at("properties").as_object()) {
+    if (!val.is_string()) return error(req, 400, "VALIDATION_ERROR", "Property values must be strings");
+    if (auto bad = validate_value(type, std::string(k), std::string(val.as_string())))
+      return error(req, 400, "VALIDATION_ERROR", "Property values were not valid: " + std::string(k) + " " + *bad);
+    props[std::string(k)] = std::string(val.as_string());
+  }
+  std::optional<std::int64_t> company;
+  if (auto* assoc = v.as_object().if_contains("associations")) {
+    if (!assoc->is_array()) return error(req, 400, "VALIDATION_ERROR", "associations must be an array");
+    for (auto& a : assoc->as_array()) {
+      auto* to = a.is_object() ? a.as_object().if_contains("to") : nullptr;
+      auto* id = to && to->is_object() ? to->as_object().if_contains("id") : nullptr;
+      auto num = id && id->is_string() ? number(std::string(id->as_string())) : std::nullopt;
+      if (!num || !objects_["companies"].count(static_cast<std::int64_t>(*num)))
+        return error(req, 400, "VALIDATION_ERROR", "association target does not exist");
+      company = static_cast<std::int64_t>(*num);
+    }
+  }
+  const std::int64_t id = next_id_++;
+  const auto now = tick();
+  auto& rec = objects_[type][id];
+  rec = Record{std::move(props), now, now};
+  if (company) ticket_company_[id] = *company;
+  queue_event(type == "tickets" ? "ticket.creation" : type == "companies" ? "company.creation" : "object.creation", id);
+  return http::make_response(req, 201, json::serialize(to_json(type, id, rec, nullptr)));
 }
 
 Response HubspotSim::list(const Request& req, const std::string& type, const std::string& query) {

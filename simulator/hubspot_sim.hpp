@@ -45,6 +45,10 @@ class HubspotSim {
   boost::asio::awaitable<http::Response> handle(http::Request req);
 
   void add_fault(Fault f);
+  // Deliver signed (v3) webhook batches for record creations and updates to `url`, as a
+  // HubSpot app subscribed to ticket/company/email events would. Plain http is allowed for loopback.
+  void set_webhook(std::string url, std::string client_secret);
+  std::int64_t webhooks_delivered() const;
   void set_token(std::string token);
   // Calls served per route key, e.g. "POST /crm/v3/objects/companies/batch/update".
   std::map<std::string, std::int64_t> calls() const;
@@ -71,6 +75,9 @@ class HubspotSim {
   http::Response route(const http::Request& req, const std::string& path, const std::string& query);
   http::Response search(const http::Request& req, const std::string& type);
   http::Response batch_update(const http::Request& req, const std::string& type);
+  http::Response create_record(const http::Request& req, const std::string& type);
+  boost::asio::awaitable<void> deliver(std::string body);
+  void queue_event(const std::string& subscription_type, std::int64_t object_id);
   http::Response list(const http::Request& req, const std::string& type, const std::string& query);
   http::Response properties(const http::Request& req, const std::string& type, const std::string& rest);
   http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
@@ -90,6 +97,9 @@ class HubspotSim {
   std::int64_t total_ = 0, daily_used_ = 0, records_updated_ = 0, next_id_ = 1'000'000, last_tick_ = 0;
   std::deque<std::int64_t> burst_times_, search_times_;
   std::vector<Fault> faults_;
+  std::string webhook_url_, client_secret_;
+  std::vector<std::string> outgoing_;  // webhook bodies waiting to be sent
+  std::int64_t next_event_ = 1, webhooks_delivered_ = 0;
 };
 
 }  // namespace cg::sim

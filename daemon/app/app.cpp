@@ -168,6 +168,7 @@ boost::asio::awaitable<void> App::serve_loop() {
       state_.last_error = r.error().what();
       log::error("pipeline", r.error().what());
     }
+    ++completed_runs_;
     if (resync_pending_) continue;  // a webhook arrived while we worked
     wake_->expires_at(next_scheduled);
     co_await wake_->async_wait(asio::as_tuple(asio::use_awaitable));

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <set>
 
 namespace cg::sentiment { class SentimentModel; }
@@ -66,6 +67,8 @@ class App {
     std::uint64_t runs = 0, webhook_runs = 0;
   };
   const RunState& state() const { return state_; }
+  // Passes serve_loop has finished; safe to read from another thread (tests).
+  std::uint64_t completed_runs() const { return completed_runs_.load(); }
 
   store::Store& store() { return *store_; }
   crm::CrmConnector& crm() { return *crm_; }
@@ -85,6 +88,7 @@ class App {
   std::unique_ptr<boost::asio::steady_timer> wake_;
   bool resync_pending_ = false, fields_ready_ = false;
   RunState state_;
+  std::atomic<std::uint64_t> completed_runs_{0};
 };
 
 std::string format_report(const PipelineReport& r, const std::string& crm_url);

@@ -89,7 +89,8 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   out.rows = labelled.size();
   out.positives = static_cast<std::size_t>(std::count(y.begin(), y.end(), 1.f));
   out.features = f.matrix.cols;
-  out.version = cfg.algorithm + "-" + format_iso8601(now).substr(0, 19);
+  // Milliseconds keep versions unique across retrains in the same second (the store insists).
+  out.version = cfg.algorithm + "-" + format_iso8601(now).substr(0, 23);
   std::replace(out.version.begin(), out.version.end(), ':', '-');
   out.note = "cross-sectional: labels are the current value of '" + cfg.label.property +
              "', features as of training time";

@@ -8,12 +8,13 @@ boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::St
   for (auto kind : {crm::ObjectKind::customers, crm::ObjectKind::tickets}) {
     const std::string object = crm.name() + "." + crm::to_string(kind);
     const std::int64_t since = full ? 0 : st.watermark(object);
-    auto r = co_await crm.pull(kind, since, [&](crm::PullBatch&& b) -> Result<void> {
+    crm::BatchSink sink = [&](crm::PullBatch&& b) -> Result<void> {
       stats.customers += b.customers.size();
       stats.activities += b.activities.size();
       ++stats.pages;
       return st.store_batch(object, b);
-    });
+    };
+    auto r = co_await crm.pull(kind, since, std::move(sink));
     if (!r) co_return make_error(r.error().kind, "pulling " + object + ": " + r.error().message);
     log::info("sync", "pulled " + object + " since " + std::to_string(since));
   }
