@@ -37,6 +37,7 @@ Response error(const Request& req, unsigned status, const std::string& category,
 
 bool is_time_property(const std::string& name) {
   return name == "createdate" || name == "hs_lastmodifieddate" || name == "lastmodifieddate" || name == "closed_date" ||
+         name == "hs_timestamp" ||
          name == "churnguard_scored_at";
 }
 
@@ -63,7 +64,7 @@ HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) { define
 void HubspotSim::define_defaults() {
   auto def = [&](const std::string& obj, const std::string& name, const std::string& type, const std::string& ft,
                  bool ro = false) { props_[obj][name] = PropertyDef{type, ft, obj == "tickets" ? "ticketinformation" : "companyinformation", {}, ro}; };
-  for (const char* obj : {"companies", "contacts", "tickets"}) {
+  for (const char* obj : {"companies", "contacts", "tickets", "emails"}) {
     def(obj, "hs_object_id", "number", "number", true);
     def(obj, "createdate", "datetime", "date", true);
     def(obj, "hs_lastmodifieddate", "datetime", "date", true);
@@ -71,6 +72,13 @@ void HubspotSim::define_defaults() {
   for (const char* p : {"name", "domain", "industry"}) def("companies", p, "string", "text");
   def("contacts", "lastmodifieddate", "datetime", "date", true);
   for (const char* p : {"email", "firstname", "lastname"}) def("contacts", p, "string", "text");
+  for (const char* p : {"associatedcompanyid", "hs_email_delivered", "hs_email_open", "hs_email_click"})
+    def("contacts", p, "number", "number");
+  def("emails", "hs_timestamp", "datetime", "date");
+  for (const char* p : {"hs_email_subject", "hs_email_text", "hs_email_html"}) def("emails", p, "string", "text");
+  def("emails", "hs_email_open_count", "number", "number");
+  props_["emails"]["hs_email_direction"] = {"enumeration", "select", "emailinformation", {"EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"}};
+  props_["emails"]["hs_email_status"] = {"enumeration", "select", "emailinformation", {"BOUNCED", "FAILED", "SCHEDULED", "SENDING", "SENT"}};
   for (const char* p : {"subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category"})
     def("tickets", p, "string", "text");
   def("tickets", "closed_date", "datetime", "date");
@@ -78,6 +86,7 @@ void HubspotSim::define_defaults() {
   groups_["companies"] = {"companyinformation"};
   groups_["contacts"] = {"contactinformation"};
   groups_["tickets"] = {"ticketinformation"};
+  groups_["emails"] = {"emailinformation"};
 }
 
 std::int64_t HubspotSim::tick() {
@@ -109,7 +118,7 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
       if (!a || a->is_null()) return std::nullopt;
       return now - static_cast<std::int64_t>(a->to_number<double>() * ms_per_day);
     };
-    for (const char* type : {"companies", "tickets"}) {
+    for (const char* type : {"companies", "tickets", "emails", "contacts"}) {
       auto* list = o.if_contains(type);
       if (!list) continue;
       for (auto& r : list->as_array()) {
@@ -124,6 +133,7 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
           rec.updated_ms = std::max(rec.updated_ms, *closed);
         }
         if (auto* c = ro.if_contains("company")) ticket_company_[id] = std::stoll(std::string(c->as_string()));
+        if (std::string(type) == "emails") rec.props["hs_timestamp"] = format_iso8601(rec.created_ms);
         objects_[type][id] = std::move(rec);
         next_id_ = std::max(next_id_, id + 1);
       }
@@ -485,7 +495,7 @@ Response HubspotSim::search(const Request& req, const std::string& type) {
 
   const std::string mod = type == "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
   auto value_of = [&](std::int64_t id, const Record& r, const std::string& prop) -> std::optional<std::string> {
-    if (prop == "hs_lastmodifieddate" || prop == mod) return std::to_string(r.updated_ms);
+    if (prop == mod || (prop == "hs_lastmodifieddate" && type != "contacts")) return std::to_string(r.updated_ms);
     if (prop == "createdate") return std::to_string(r.created_ms);
     if (prop == "hs_object_id") return std::to_string(id);
     auto it = r.props.find(prop);
@@ -745,8 +755,8 @@ Response HubspotSim::properties(const Request& req, const std::string& type, con
 }
 
 Response HubspotSim::associations(const Request& req, const std::string& from, const std::string& to) {
-  if (from != "tickets" || to != "companies")
-    return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets to companies only");
+  if ((from != "tickets" && from != "emails") || to != "companies")
+    return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets and emails to companies only");
   boost::system::error_code ec;
   auto v = json::parse(req.body(), ec);
   if (ec || !v.is_object() || !v.as_object().contains("inputs") || !v.at("inputs").is_array())

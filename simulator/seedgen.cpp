@@ -5,6 +5,7 @@
 // negative tickets, so that behaviour carries signal in the demo. Say so wherever it is shown.
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cmath>
 #include <fstream>
@@ -62,8 +63,9 @@ json::object num_prop(const std::string& name, const std::string& label) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: churnguard-seedgen TELCO_CSV AMAZON_SENTENCES OUT_JSON\n";
+  if (argc != 4 && argc != 5) {
+    std::cerr << "usage: churnguard-seedgen TELCO_CSV AMAZON_SENTENCES OUT_JSON [USAGE_EVENTS_JSONL]\n"
+                 "  USAGE_EVENTS_JSONL gets product-usage events timed relative to now, for POST /api/v1/events\n";
     return 2;
   }
   std::ifstream telco(argv[1]), sent(argv[2]);
@@ -92,7 +94,13 @@ int main(int argc, char** argv) {
       {"Contract", "contract_type"}, {"InternetService", "internet_service"}, {"PaymentMethod", "payment_method"},
       {"PaperlessBilling", "paperless_billing"}, {"TechSupport", "tech_support"}, {"OnlineSecurity", "online_security"},
       {"SeniorCitizen", "senior_citizen"}, {"Partner", "partner"}, {"Dependents", "dependents"}};
-  json::array companies, tickets;
+  json::array companies, tickets, emails, contacts;
+  std::ofstream usage;
+  if (argc == 5) usage.open(argv[4]);
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+  Rng usage_rng{77};
+  std::int64_t email_id = 300001, contact_id = 700001, usage_id = 1;
   Rng rng{20261124};
   std::int64_t company_id = 10001, ticket_id = 50001;
   for (std::string line; std::getline(telco, line);) {
@@ -131,6 +139,50 @@ int main(int argc, char** argv) {
       ticket["closed_days_ago"] = closed ? json::value(std::max(0.0, created - 5 * rng.uniform())) : json::value(nullptr);
       tickets.push_back(std::move(ticket));
     }
+    // E-mail engagement: the CSM's e-mails (opened or not) and the customer's replies.
+    int sent = rng.poisson(4);
+    for (int e = 0; e < sent; ++e) {
+      double age = 1 + 89 * rng.uniform();
+      bool opened = rng.uniform() < (churned ? 0.30 : 0.60);
+      emails.push_back(json::object{{"id", std::to_string(email_id++)}, {"company", id}, {"created_days_ago", age},
+                                    {"properties", json::object{{"hs_email_direction", "EMAIL"}, {"hs_email_status", "SENT"},
+                                                                {"hs_email_subject", "Checking in"},
+                                                                {"hs_email_open_count", opened ? "1" : "0"},
+                                                                {"hs_timestamp", ""}}}});
+      if (rng.uniform() < (churned ? 0.10 : 0.35)) {
+        bool negative = rng.uniform() < (churned ? 0.7 : 0.3);
+        const auto& pool = negative ? neg : pos;
+        emails.push_back(json::object{{"id", std::to_string(email_id++)}, {"company", id}, {"created_days_ago", std::max(0.1, age - 1)},
+                                      {"properties", json::object{{"hs_email_direction", "INCOMING_EMAIL"},
+                                                                  {"hs_email_subject", "Re: Checking in"},
+                                                                  {"hs_email_text", pool[rng.next() % pool.size()]},
+                                                                  {"hs_timestamp", ""}}}});
+      }
+    }
+    // Contacts with marketing e-mail counters.
+    int people = 1 + static_cast<int>(rng.next() % 3);
+    for (int c = 0; c < people; ++c) {
+      int delivered = 5 + static_cast<int>(rng.next() % 30);
+      int open = static_cast<int>(delivered * (churned ? 0.15 : 0.35) * (0.5 + rng.uniform()));
+      contacts.push_back(json::object{{"id", std::to_string(contact_id)}, {"created_days_ago", 200.0},
+                                      {"properties", json::object{{"email", "person" + std::to_string(contact_id) + "@" + f[col("customerID")] + ".example.com"},
+                                                                  {"associatedcompanyid", id},
+                                                                  {"hs_email_delivered", std::to_string(delivered)},
+                                                                  {"hs_email_open", std::to_string(open)}}}});
+      ++contact_id;
+    }
+    // Product usage: retained customers keep using the product; churners fade in the last month.
+    if (usage) {
+      for (int d = 0; d < 90; ++d) {
+        double rate = churned ? (d < 30 ? 0.15 : 0.45) : 0.5;  // sessions a day
+        if (usage_rng.uniform() >= rate) continue;
+        std::int64_t ts = now_ms - static_cast<std::int64_t>((d + usage_rng.uniform()) * 86'400'000.0);
+        usage << json::serialize(json::object{{"id", "u" + std::to_string(usage_id++)}, {"customer_id", id},
+                                              {"event", "session"}, {"timestamp", ts},
+                                              {"duration_s", static_cast<int>(60 + 1800 * usage_rng.uniform())}})
+              << "\n";
+      }
+    }
   }
   json::array company_props{
       num_prop("tenure_months", "Tenure (months)"), num_prop("monthly_charges", "Monthly charges"),
@@ -149,9 +201,12 @@ int main(int argc, char** argv) {
                               "ticket counts and tone are generated. See data/NOTICE."},
                     {"properties", json::object{{"companies", company_props}}},
                     {"companies", companies},
-                    {"tickets", tickets}};
+                    {"tickets", tickets},
+                    {"emails", emails},
+                    {"contacts", contacts}};
   std::ofstream out(argv[3]);
   out << json::serialize(seed) << "\n";
-  std::cerr << "seed: " << companies.size() << " companies, " << tickets.size() << " tickets -> " << argv[3] << "\n";
+  std::cerr << "seed: " << companies.size() << " companies, " << tickets.size() << " tickets, " << emails.size()
+            << " e-mails, " << contacts.size() << " contacts -> " << argv[3] << (usage ? ", usage events: " + std::to_string(usage_id - 1) : "") << "\n";
   return out ? 0 : 1;
 }

@@ -48,11 +48,13 @@ class HubspotConnector final : public crm::CrmConnector {
  private:
   bool is_contacts() const { return opts_.object == "contacts"; }
   std::string modified_property(crm::ObjectKind k) const {
+    if (k == crm::ObjectKind::contacts) return "lastmodifieddate";
     return (k == crm::ObjectKind::customers && is_contacts()) ? "lastmodifieddate" : "hs_lastmodifieddate";
   }
   std::vector<std::string> customer_properties() const;
   awaitable<Result<Response>> call(Request req);
-  awaitable<Result<std::map<std::string, std::string>>> ticket_customers(const std::vector<std::string>& ids);
+  awaitable<Result<std::map<std::string, std::string>>> linked_customers(const std::string& from_type,
+                                                                         const std::vector<std::string>& ids);
 
   std::unique_ptr<transport::HttpsClient> client_;
   HubspotOptions opts_;
@@ -150,14 +152,14 @@ std::vector<std::string> HubspotConnector::customer_properties() const {
   return {props.begin(), props.end()};
 }
 
-awaitable<Result<std::map<std::string, std::string>>> HubspotConnector::ticket_customers(
-    const std::vector<std::string>& ids) {
+awaitable<Result<std::map<std::string, std::string>>> HubspotConnector::linked_customers(
+    const std::string& from_type, const std::vector<std::string>& ids) {
   std::map<std::string, std::string> out;
   for (std::size_t i = 0; i < ids.size(); i += batch_limit) {
     json::array inputs;
     for (std::size_t j = i; j < std::min(ids.size(), i + batch_limit); ++j) inputs.emplace_back(json::object{{"id", ids[j]}});
     // Built outside co_await: GCC 12 miscompiles string-literal initializer lists in a coroutine expression.
-    Request req{http::verb::post, paths_.associations_batch_read("tickets", opts_.object),
+    Request req{http::verb::post, paths_.associations_batch_read(from_type, opts_.object),
                 json::serialize(json::object{{"inputs", std::move(inputs)}})};
     auto r = co_await call(std::move(req));
     if (!r) co_return r.error();
@@ -171,21 +173,43 @@ awaitable<Result<std::map<std::string, std::string>>> HubspotConnector::ticket_c
   co_return out;
 }
 
+std::string object_type(crm::ObjectKind k, const std::string& customer_object) {
+  switch (k) {
+    case crm::ObjectKind::customers: return customer_object;
+    case crm::ObjectKind::tickets: return "tickets";
+    case crm::ObjectKind::emails: return "emails";
+    case crm::ObjectKind::contacts: return "contacts";
+  }
+  return {};
+}
+
 crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) {
-  const bool customers = kind == crm::ObjectKind::customers;
-  const std::string type = customers ? opts_.object : "tickets";
+  // When contacts are the customers, they are pulled as customers and carry their own counters.
+  if (kind == crm::ObjectKind::contacts && is_contacts()) co_return Result<void>{};
+  const std::string type = object_type(kind, opts_.object);
   const std::string mod = modified_property(kind);
-  const auto props = customers ? customer_properties()
-                               : std::vector<std::string>{"subject", "content", "createdate", "closed_date",
-                                                          "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority",
-                                                          "hs_ticket_category", "hs_lastmodifieddate"};
+  std::vector<std::string> props;
+  switch (kind) {
+    case crm::ObjectKind::customers: props = customer_properties(); break;
+    case crm::ObjectKind::tickets:
+      props = {"subject", "content", "createdate", "closed_date", "hs_pipeline", "hs_pipeline_stage",
+               "hs_ticket_priority", "hs_ticket_category", "hs_lastmodifieddate"};
+      break;
+    case crm::ObjectKind::emails:
+      props = {"hs_timestamp", "hs_email_direction", "hs_email_subject", "hs_email_text", "hs_email_status",
+               "hs_email_open_count", "hs_lastmodifieddate"};
+      break;
+    case crm::ObjectKind::contacts:
+      props = {"email", "associatedcompanyid", "hs_email_delivered", "hs_email_open", "lastmodifieddate"};
+      break;
+  }
   std::int64_t window_start = since_ms;
   std::optional<std::string> after;
   std::int64_t in_window = 0;
   for (;;) {
     auto body = search_body(mod, window_start, props, search_page_size, after);
-    Request r_req{http::verb::post, paths_.objects(type) + "/search", json::serialize(body)};
-    auto r = co_await call(std::move(r_req));
+    Request req{http::verb::post, paths_.objects(type) + "/search", json::serialize(body)};
+    auto r = co_await call(std::move(req));
     if (!r) co_return r.error();
     if (r->status != 200)
       co_return make_error(ErrorKind::rejected, "HubSpot " + type + " search: " + describe_error(r->status, r->body));
@@ -194,16 +218,19 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
     if (page->results.empty()) break;
 
     crm::PullBatch batch;
-    if (customers) {
+    if (kind == crm::ObjectKind::customers) {
       for (auto& o : page->results) batch.customers.push_back(to_customer(o, mod, is_contacts() ? "email" : "name"));
       batch.watermark_ms = batch.customers.back().modified_ms;
+    } else if (kind == crm::ObjectKind::contacts) {
+      for (auto& o : page->results) batch.contacts.push_back(to_contact(o));
+      batch.watermark_ms = batch.contacts.back().modified_ms;
     } else {
       std::vector<std::string> ids;
       for (auto& o : page->results) {
-        batch.activities.push_back(to_ticket(o));
+        batch.activities.push_back(kind == crm::ObjectKind::tickets ? to_ticket(o) : to_email(o));
         ids.push_back(batch.activities.back().id);
       }
-      auto links = co_await ticket_customers(ids);
+      auto links = co_await linked_customers(type, ids);
       if (!links) co_return links.error();
       for (auto& a : batch.activities)
         if (auto it = links->find(a.id); it != links->end()) a.customer_id = it->second;

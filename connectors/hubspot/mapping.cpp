@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cstdlib>
 #include <set>
 
 namespace cg::hubspot {
@@ -108,6 +109,39 @@ crm::ActivityRecord to_ticket(const json::object& r) {
   for (const char* k : {"hs_pipeline_stage", "hs_ticket_priority", "hs_pipeline", "hs_ticket_category"})
     if (auto v = prop(r, k); !v.empty()) a.properties[k] = v;
   return a;
+}
+
+crm::ActivityRecord to_email(const json::object& r) {
+  crm::ActivityRecord a;
+  a.id = std::string(r.at("id").as_string());
+  const auto dir = prop(r, "hs_email_direction");
+  a.kind = dir == "INCOMING_EMAIL" ? "email_in" : "email_out";
+  a.subject = prop(r, "hs_email_subject");
+  if (a.kind == "email_in") a.body = prop(r, "hs_email_text");  // only the customer's words get a sentiment
+  a.occurred_ms = parse_timestamp(prop(r, "hs_timestamp")).value_or(parse_timestamp(prop(r, "createdate")).value_or(0));
+  a.modified_ms = parse_timestamp(prop(r, "hs_lastmodifieddate")).value_or(0);
+  if (a.kind == "email_out")
+    if (auto opens = prop(r, "hs_email_open_count"); !opens.empty()) a.value = std::atof(opens.c_str()) > 0 ? 1.0 : 0.0;
+  if (auto st = prop(r, "hs_email_status"); !st.empty()) a.properties["hs_email_status"] = st;
+  return a;
+}
+
+crm::ContactRecord to_contact(const json::object& r) {
+  crm::ContactRecord c;
+  c.id = std::string(r.at("id").as_string());
+  c.customer_id = prop(r, "associatedcompanyid");
+  auto num = [&](const char* k) -> std::optional<double> {
+    auto v = prop(r, k);
+    if (v.empty()) return std::nullopt;
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    return end && *end == '\0' ? std::optional<double>(d) : std::nullopt;
+  };
+  c.email_delivered = num("hs_email_delivered");
+  c.email_opened = num("hs_email_open");
+  c.modified_ms = parse_timestamp(prop(r, "lastmodifieddate")).value_or(0);
+  if (auto e = prop(r, "email"); !e.empty()) c.properties["email"] = e;
+  return c;
 }
 
 Result<std::map<std::string, std::string>> parse_association_batch(const std::string& body) {

@@ -39,6 +39,11 @@ std::string prop(const boost::json::object& record, const std::string& name);
 crm::CustomerRecord to_customer(const boost::json::object& record, const std::string& modified_property,
                                 const std::string& name_property);
 crm::ActivityRecord to_ticket(const boost::json::object& record);
+// An engagement e-mail: outgoing (email_out, value 1 when opened) or the customer's (email_in).
+// Opens come from hs_email_open_count (name unverified on HubSpot's pages; absent means unknown).
+crm::ActivityRecord to_email(const boost::json::object& record);
+// A contact: associatedcompanyid links it, hs_email_delivered / hs_email_open count marketing mail.
+crm::ContactRecord to_contact(const boost::json::object& record);
 
 // ticket id -> first associated customer id
 Result<std::map<std::string, std::string>> parse_association_batch(const std::string& body);

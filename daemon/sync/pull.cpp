@@ -5,12 +5,14 @@ namespace cg::sync {
 
 boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::Store& st, bool full) {
   PullStats stats;
-  for (auto kind : {crm::ObjectKind::customers, crm::ObjectKind::tickets}) {
+  for (auto kind : {crm::ObjectKind::customers, crm::ObjectKind::tickets, crm::ObjectKind::emails,
+                    crm::ObjectKind::contacts}) {
     const std::string object = crm.name() + "." + crm::to_string(kind);
     const std::int64_t since = full ? 0 : st.watermark(object);
     crm::BatchSink sink = [&](crm::PullBatch&& b) -> Result<void> {
       stats.customers += b.customers.size();
       stats.activities += b.activities.size();
+      stats.contacts += b.contacts.size();
       ++stats.pages;
       return st.store_batch(object, b);
     };

@@ -9,7 +9,7 @@
 namespace cg::sync {
 
 struct PullStats {
-  std::size_t customers = 0, activities = 0, pages = 0;
+  std::size_t customers = 0, activities = 0, contacts = 0, pages = 0;
 };
 
 // Pulls customers then tickets modified since each watermark (or everything when `full`).
