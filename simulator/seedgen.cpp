@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
       int delivered = 5 + static_cast<int>(rng.next() % 30);
       int open = static_cast<int>(delivered * (churned ? 0.15 : 0.35) * (0.5 + rng.uniform()));
       contacts.push_back(json::object{{"id", std::to_string(contact_id)}, {"created_days_ago", 200.0},
+                                      {"modified_days_ago", 60 * rng.uniform()},
                                       {"properties", json::object{{"email", "person" + std::to_string(contact_id) + "@" + f[col("customerID")] + ".example.com"},
                                                                   {"associatedcompanyid", id},
                                                                   {"hs_email_delivered", std::to_string(delivered)},

@@ -77,6 +77,16 @@ TEST(HubspotSim, SyncBeyondTheTenThousandSearchCapLosesNothing) {
   EXPECT_EQ(st->counts().customers, 10'450);
 }
 
+TEST(HubspotSim, MoreThanTenThousandWithOneStampArePagedById) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(10'450, 0, true), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(st->counts().customers, 10'450);
+}
+
 TEST(HubspotSim, CertificateForAnotherHostIsRefused) {
   test::SimServer s(test::SimServer::fast_options(), {"wrong.example"}, {});
   Client c(s, s.ca_file());

@@ -206,8 +206,11 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
   std::int64_t window_start = since_ms;
   std::optional<std::string> after;
   std::int64_t in_window = 0;
+  // Set while paging through more than 10,000 records that share the stamp window_start.
+  std::optional<std::string> tie_after_id;
   for (;;) {
-    auto body = search_body(mod, window_start, props, search_page_size, after);
+    auto body = tie_after_id ? tie_search_body(mod, window_start, *tie_after_id, props, search_page_size, after)
+                             : search_body(mod, window_start, props, search_page_size, after);
     Request req{http::verb::post, paths_.objects(type) + "/search", json::serialize(body)};
     auto r = co_await call(std::move(req));
     if (!r) co_return r.error();
@@ -237,16 +240,30 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
       batch.watermark_ms = batch.activities.back().modified_ms;
     }
     const std::int64_t last = batch.watermark_ms;
+    const std::string last_id(page->results.back().at("id").as_string());
     in_window += static_cast<std::int64_t>(page->results.size());
     if (auto s = sink(std::move(batch)); !s) co_return s.error();
-    if (!page->next_after) break;
+    if (!page->next_after) {
+      if (!tie_after_id) break;
+      // The tie is done: go on with everything modified after it.
+      tie_after_id.reset();
+      window_start += 1;
+      after.reset();
+      in_window = 0;
+      continue;
+    }
     // HubSpot refuses to page past 10,000 results of one query: start a new window at the
-    // last stamp seen (GTE re-reads its ties; storing is idempotent).
+    // last stamp seen (GTE re-reads its ties; storing is idempotent). If the whole window
+    // shares one stamp, page through that stamp by id instead.
     if (in_window + search_page_size > search_result_cap) {
-      if (last <= window_start)
-        co_return make_error(ErrorKind::rejected, "more than 10,000 HubSpot " + type +
-                                                      " share one modified time; run a full resync from the list API");
-      window_start = last;
+      if (tie_after_id || last <= window_start) {
+        // Entering: re-read the whole tie in id order (the first window's order within a tie is
+        // HubSpot's, not ours); after that, go on from the last id seen.
+        if (!tie_after_id) log::info("hubspot", "over 10,000 " + type + " share one modified time; paging them by id");
+        tie_after_id = tie_after_id ? last_id : std::string("0");
+      } else {
+        window_start = last;
+      }
       after.reset();
       in_window = 0;
       continue;

@@ -77,6 +77,20 @@ json::object search_body(const std::string& modified_property, std::int64_t sinc
   return body;
 }
 
+json::object tie_search_body(const std::string& modified_property, std::int64_t stamp_ms, const std::string& after_id,
+                             const std::vector<std::string>& properties, int limit,
+                             const std::optional<std::string>& after) {
+  json::array filters{
+      json::object{{"propertyName", modified_property}, {"operator", "EQ"}, {"value", std::to_string(stamp_ms)}},
+      json::object{{"propertyName", "hs_object_id"}, {"operator", "GT"}, {"value", after_id}}};
+  json::object body{{"filterGroups", json::array{json::object{{"filters", std::move(filters)}}}},
+                    {"sorts", json::array{json::object{{"propertyName", "hs_object_id"}, {"direction", "ASCENDING"}}}},
+                    {"limit", limit}};
+  body["properties"] = json::array(properties.begin(), properties.end());
+  if (after) body["after"] = *after;
+  return body;
+}
+
 crm::CustomerRecord to_customer(const json::object& r, const std::string& modified_property,
                                 const std::string& name_property) {
   crm::CustomerRecord c;

@@ -32,6 +32,11 @@ Result<SearchPage> parse_search_page(const std::string& body);
 boost::json::object search_body(const std::string& modified_property, std::int64_t since_ms,
                                  const std::vector<std::string>& properties, int limit,
                                  const std::optional<std::string>& after);
+// For more than 10,000 records sharing one stamp: those with exactly that stamp and an id above
+// `after_id`, in id order.
+boost::json::object tie_search_body(const std::string& modified_property, std::int64_t stamp_ms,
+                                    const std::string& after_id, const std::vector<std::string>& properties,
+                                    int limit, const std::optional<std::string>& after);
 
 // The string value of a property, or "" when absent or null.
 std::string prop(const boost::json::object& record, const std::string& name);

@@ -50,7 +50,7 @@ SimServer::~SimServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-std::string make_seed(int companies, int tickets_each) {
+std::string make_seed(int companies, int tickets_each, bool same_stamp) {
   json::array cs, ts;
   const char* contracts[] = {"Month-to-month", "One year", "Two year"};
   int ticket = 900000;
@@ -63,7 +63,7 @@ std::string make_seed(int companies, int tickets_each) {
                                                           {"contract_type", contracts[churned ? 0 : i % 3]},
                                                           {"churned", churned ? "true" : "false"}}},
                               {"created_days_ago", 400.0},
-                              {"modified_days_ago", 1.0 + (i % 50)}});
+                              {"modified_days_ago", same_stamp ? 3.0 : 1.0 + (i % 50)}});
     for (int t = 0; t < tickets_each; ++t)
       ts.push_back(json::object{{"id", std::to_string(ticket++)}, {"company", id},
                                 {"properties", json::object{{"subject", "Help"},

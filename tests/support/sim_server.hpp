@@ -36,7 +36,8 @@ class SimServer {
 };
 
 // A seed with `companies` companies (every third churned) and `tickets_each` tickets apiece.
-std::string make_seed(int companies, int tickets_each);
+// With same_stamp, every company has the same last-modified time.
+std::string make_seed(int companies, int tickets_each, bool same_stamp = false);
 
 // A fresh temporary directory, removed by the caller's fixture.
 std::filesystem::path temp_dir(const std::string& prefix);
