@@ -59,6 +59,7 @@ struct ModelConfig {
   int cv_folds = 5;
   int seed = 42;
   int rounds = 200;
+  int retrain_interval_hours = 24;  // `run` and `serve` retrain when the active model is older
   int max_depth = 4;
   double learning_rate = 0.05;
   TierThresholds tiers;

@@ -48,6 +48,7 @@ void read_model(YamlReader& r, ModelConfig& m) {
   r.read("cv_folds", m.cv_folds);
   r.read("seed", m.seed);
   r.read("rounds", m.rounds);
+  r.read("retrain_interval_hours", m.retrain_interval_hours);
   r.read("max_depth", m.max_depth);
   r.read("learning_rate", m.learning_rate);
   if (auto t = r.child("tiers")) {
@@ -91,6 +92,7 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     bad("model.algorithm", "must be gbtree, gblinear or random_forest");
   if (m.cv_folds < 2 || m.cv_folds > 20) bad("model.cv_folds", "must be between 2 and 20");
   if (m.rounds < 1 || m.rounds > 5000) bad("model.rounds", "must be between 1 and 5000");
+  if (m.retrain_interval_hours < 1) bad("model.retrain_interval_hours", "must be at least 1");
   if (m.max_depth < 1 || m.max_depth > 16) bad("model.max_depth", "must be between 1 and 16");
   if (!(m.learning_rate > 0 && m.learning_rate <= 1)) bad("model.learning_rate", "must be in (0, 1]");
   if (!(0 < m.tiers.medium && m.tiers.medium < m.tiers.high && m.tiers.high < m.tiers.critical &&

@@ -143,13 +143,13 @@ int main(int argc, char** argv) {
     int sent = rng.poisson(4);
     for (int e = 0; e < sent; ++e) {
       double age = 1 + 89 * rng.uniform();
-      bool opened = rng.uniform() < (churned ? 0.30 : 0.60);
+      bool opened = rng.uniform() < (churned ? 0.42 : 0.55);
       emails.push_back(json::object{{"id", std::to_string(email_id++)}, {"company", id}, {"created_days_ago", age},
                                     {"properties", json::object{{"hs_email_direction", "EMAIL"}, {"hs_email_status", "SENT"},
                                                                 {"hs_email_subject", "Checking in"},
                                                                 {"hs_email_open_count", opened ? "1" : "0"},
                                                                 {"hs_timestamp", ""}}}});
-      if (rng.uniform() < (churned ? 0.10 : 0.35)) {
+      if (rng.uniform() < (churned ? 0.18 : 0.28)) {
         bool negative = rng.uniform() < (churned ? 0.7 : 0.3);
         const auto& pool = negative ? neg : pos;
         emails.push_back(json::object{{"id", std::to_string(email_id++)}, {"company", id}, {"created_days_ago", std::max(0.1, age - 1)},
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     int people = 1 + static_cast<int>(rng.next() % 3);
     for (int c = 0; c < people; ++c) {
       int delivered = 5 + static_cast<int>(rng.next() % 30);
-      int open = static_cast<int>(delivered * (churned ? 0.15 : 0.35) * (0.5 + rng.uniform()));
+      int open = static_cast<int>(delivered * (churned ? 0.22 : 0.30) * (0.3 + 1.4 * rng.uniform()));
       contacts.push_back(json::object{{"id", std::to_string(contact_id)}, {"created_days_ago", 200.0},
                                       {"modified_days_ago", 60 * rng.uniform()},
                                       {"properties", json::object{{"email", "person" + std::to_string(contact_id) + "@" + f[col("customerID")] + ".example.com"},
@@ -174,8 +174,11 @@ int main(int argc, char** argv) {
     }
     // Product usage: retained customers keep using the product; churners fade in the last month.
     if (usage) {
+      // Each customer has its own habit; churners' last month drifts down more often, not always.
+      const double base = 0.05 + 0.75 * usage_rng.uniform();
+      const double drift = churned ? 0.35 + 0.9 * usage_rng.uniform() : 0.6 + 0.7 * usage_rng.uniform();
       for (int d = 0; d < 90; ++d) {
-        double rate = churned ? (d < 30 ? 0.15 : 0.45) : 0.5;  // sessions a day
+        double rate = d < 30 ? base * drift : base;  // sessions a day
         if (usage_rng.uniform() >= rate) continue;
         std::int64_t ts = now_ms - static_cast<std::int64_t>((d + usage_rng.uniform()) * 86'400'000.0);
         usage << json::serialize(json::object{{"id", "u" + std::to_string(usage_id++)}, {"customer_id", id},

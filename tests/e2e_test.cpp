@@ -68,8 +68,9 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   ASSERT_TRUE(sentiment);
   EXPECT_LT(std::stoi(*sentiment), 0);
 
-  auto second = app::run_sync(io, (*app)->run_pipeline(false, true));
+  auto second = app::run_sync(io, (*app)->run_pipeline(false, std::nullopt));
   ASSERT_TRUE(second) << second.error().what();
+  EXPECT_FALSE(second->trained) << "a fresh model is not retrained without cause";
   EXPECT_EQ(second->flushed.written, 0u);
   EXPECT_EQ(second->flushed.calls, 0u);
   EXPECT_EQ(second->planned.unchanged, static_cast<std::size_t>(n));

@@ -100,11 +100,11 @@ boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
   co_return co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
 }
 
-boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, bool do_train) {
-  co_return co_await pipeline(full, do_train, true);
+boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, std::optional<bool> train) {
+  co_return co_await pipeline(full, train, true);
 }
 
-boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, bool do_train, bool ensure) {
+boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::optional<bool> train, bool ensure) {
   const auto t0 = std::chrono::steady_clock::now();
   PipelineReport rep;
   if (ensure || !fields_ready_) {
@@ -119,8 +119,11 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, bool do_
   auto texts = score_texts();
   if (!texts) co_return texts.error();
   rep.texts_scored = *texts;
-  if (do_train || !store_->active_model()) {
-    auto t = train();
+  auto active = store_->active_model();
+  const bool stale = active && SystemClock{}.now_ms() - active->created_ms >
+                                   std::int64_t(cfg_.model.retrain_interval_hours) * 3'600'000;
+  if (!active || train.value_or(stale)) {
+    auto t = this->train();
     if (!t) co_return t.error();
     rep.trained = *t;
   }
@@ -155,7 +158,7 @@ boost::asio::awaitable<void> App::serve_loop() {
     resync_pending_ = false;
     if (scheduled) next_scheduled = std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.schedule.interval_seconds);
     // A webhook pass only pulls what changed and re-scores: no field check, no training.
-    auto r = co_await pipeline(false, scheduled, false);
+    auto r = co_await pipeline(false, scheduled ? std::nullopt : std::optional<bool>(false), false);
     state_.last_run_ms = SystemClock{}.now_ms();
     ++state_.runs;
     if (webhook && !scheduled) ++state_.webhook_runs;

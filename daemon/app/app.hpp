@@ -40,8 +40,9 @@ class App {
   Result<scoring::TrainOutcome> train();
   Result<scoring::ScoreOutcome> score();
   boost::asio::awaitable<Result<sync::FlushStats>> write_back();
-  // sync -> sentiment -> train -> score -> write-back
-  boost::asio::awaitable<Result<PipelineReport>> run_pipeline(bool full, bool train);
+  // sync -> sentiment -> train -> score -> write-back. Training happens when `train` says so,
+  // or (nullopt) when there is no model or the active one is older than retrain_interval_hours.
+  boost::asio::awaitable<Result<PipelineReport>> run_pipeline(bool full, std::optional<bool> train);
 
   // serve: the pipeline every schedule.interval_seconds, and an incremental pass (no training)
   // as soon as a webhook asks for one. Runs until the io_context stops.
@@ -77,7 +78,7 @@ class App {
  private:
   explicit App(const config::Config& cfg);
   Result<void> load_sentiment();
-  boost::asio::awaitable<Result<PipelineReport>> pipeline(bool full, bool train, bool ensure_fields);
+  boost::asio::awaitable<Result<PipelineReport>> pipeline(bool full, std::optional<bool> train, bool ensure_fields);
   // NB: GCC 12 double-destroys brace-initialised temporaries inside co_await expressions;
   // build arguments in named variables first.
   config::Config cfg_;

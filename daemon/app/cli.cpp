@@ -27,7 +27,8 @@ constexpr const char* usage = R"(usage: churnguard [-c CONFIG] COMMAND [options]
 
 Commands:
   serve                 run the pipeline on a schedule and serve the status page, /healthz, /metrics
-  run [--full] [--no-train]   one pass: sync -> sentiment -> train -> score -> write-back, with a summary
+  run [--full] [--train|--no-train]   one pass: sync -> sentiment -> train -> score -> write-back, with a
+                        summary; trains when there is no model or it is older than model.retrain_interval_hours
   sync [--full]         pull customers and tickets modified since the last sync (all with --full)
   events import FILE    store product-usage events (JSON lines or array) as POST /api/v1/events does
   sentiment score       score new support texts
@@ -115,7 +116,10 @@ int run_cli(int argc, char** argv) {
   if (!app) return fail(app.error());
   App& a = **app;
   if (cmd == "run") {
-    auto r = run_sync(io, a.run_pipeline(has("--full"), !has("--no-train")));
+    std::optional<bool> train;
+    if (has("--train")) train = true;
+    if (has("--no-train")) train = false;
+    auto r = run_sync(io, a.run_pipeline(has("--full"), train));
     if (!r) return fail(r.error());
     std::cout << format_report(*r, cfg->hubspot.base_url);
     return 0;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <set>
 
 namespace cg::sync {
 
@@ -32,7 +33,18 @@ bool worth_writing(const std::map<std::string, std::string>& want, const std::ma
   };
   auto num = [&](const std::map<std::string, std::string>& m, const char* k) { return std::atoi(get(m, k).c_str()); };
   if (std::abs(num(want, "risk_score") - num(last, "risk_score")) >= min_change) return true;
-  for (const char* k : {"risk_tier", "risk_reasons", "risk_trend", "sentiment", "engagement", "next_action", "offer", "holdout"})
+  // Reasons in another order are the same reasons.
+  auto reason_set = [](const std::string& s) {
+    std::set<std::string> out;
+    for (std::size_t i = 0, j; i <= s.size(); i = j + 2) {
+      j = s.find("; ", i);
+      if (j == std::string::npos) j = s.size();
+      if (j > i) out.insert(s.substr(i, j - i));
+    }
+    return out;
+  };
+  if (reason_set(get(want, "risk_reasons")) != reason_set(get(last, "risk_reasons"))) return true;
+  for (const char* k : {"risk_tier", "risk_trend", "sentiment", "engagement", "next_action", "offer", "holdout"})
     if (get(want, k) != get(last, k)) return true;
   return false;
 }

@@ -1,0 +1,42 @@
+#include "daemon/sync/sync.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace cg;
+
+TEST(Writeback, DesiredFieldsFollowTheContract) {
+  store::Score s{"1", 1795528931123, 3, 0.634, 63, "high", "Contract: Month-to-month; 3 open support tickets"};
+  s.sentiment = -41.6;
+  s.engagement = 22.4;
+  auto f = sync::desired_fields(s, 50, "gbtree-x");
+  EXPECT_EQ(f.at("risk_score"), "63");
+  EXPECT_EQ(f.at("risk_tier"), "high");
+  EXPECT_EQ(f.at("risk_trend"), "13");
+  EXPECT_EQ(f.at("sentiment"), "-42");
+  EXPECT_EQ(f.at("engagement"), "22");
+  EXPECT_EQ(f.at("scored_at"), "2026-11-24T14:02:11.123Z");
+  s.sentiment.reset();
+  EXPECT_EQ(sync::desired_fields(s, std::nullopt, "m").count("sentiment"), 0u);
+  EXPECT_EQ(sync::desired_fields(s, std::nullopt, "m").at("risk_trend"), "0");
+}
+
+TEST(Writeback, OnlyMeaningfulChangesCostAnApiCall) {
+  std::map<std::string, std::string> last{{"risk_score", "40"}, {"risk_tier", "medium"}, {"risk_reasons", "a; b; c"},
+                                          {"scored_at", "t1"}, {"model", "m1"}};
+  auto want = last;
+  want["scored_at"] = "t2";
+  want["model"] = "m2";
+  EXPECT_FALSE(sync::worth_writing(want, last, 1)) << "a new timestamp or model alone is not a change";
+  want["risk_reasons"] = "c; a; b";
+  EXPECT_FALSE(sync::worth_writing(want, last, 1)) << "the same reasons in another order";
+  want["risk_reasons"] = "a; b; d";
+  EXPECT_TRUE(sync::worth_writing(want, last, 1));
+  want = last;
+  want["risk_score"] = "42";
+  EXPECT_TRUE(sync::worth_writing(want, last, 1));
+  EXPECT_FALSE(sync::worth_writing(want, last, 3));
+  want = last;
+  want["engagement"] = "10";
+  EXPECT_TRUE(sync::worth_writing(want, last, 1));
+  EXPECT_TRUE(sync::worth_writing(want, {}, 1)) << "never written: always write";
+}
