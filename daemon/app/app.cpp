@@ -198,7 +198,8 @@ std::string format_report(const PipelineReport& r, const std::string& url) {
   };
   o << "ChurnGuard run against " << url << "\n";
   row("customers synced", std::to_string(r.pulled.customers));
-  row("tickets synced", std::to_string(r.pulled.activities));
+  row("activities synced", std::to_string(r.pulled.activities) + " (tickets and e-mails)");
+  row("contacts synced", std::to_string(r.pulled.contacts));
   row("texts scored", std::to_string(r.texts_scored) + " (sentiment, fastText)");
   if (r.trained) {
     std::snprintf(buf, sizeof buf, "%s, %d-fold CV AUC %.3f on %zu customers (%zu churned)%s", r.trained->version.c_str(),
@@ -208,6 +209,8 @@ std::string format_report(const PipelineReport& r, const std::string& url) {
   std::string tiers;
   for (const auto& [t, n] : r.scored.tiers) tiers += (tiers.empty() ? "" : ", ") + t + " " + std::to_string(n);
   row("customers scored", std::to_string(r.scored.scored) + " (" + tiers + ")");
+  row("with sentiment", std::to_string(r.scored.with_sentiment) + " customers");
+  row("with engagement", std::to_string(r.scored.with_engagement) + " customers");
   row("fields written", std::to_string(r.flushed.written) + " records in " + std::to_string(r.flushed.calls) +
                             " batch calls; " + std::to_string(r.planned.unchanged) + " unchanged, " +
                             std::to_string(r.flushed.failed + r.flushed.retry_later) + " failed");

@@ -26,6 +26,8 @@ std::string fmt(double v) {
 }
 
 double ratio(double num, double den) { return den > 0 ? std::min(1.0, num / den) : nan; }
+
+std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / ms_per_day : (ms - ms_per_day + 1) / ms_per_day; }
 }  // namespace
 
 const std::vector<std::string>& behaviour_features() {
@@ -124,15 +126,17 @@ std::map<std::string, double> behaviour_of(const std::vector<const store::Activi
   std::vector<double> resolution_hours;
   for (const auto* a : acts) {
     if (a->occurred_ms > as_of) continue;  // the leakage rule
-    const auto age = as_of - a->occurred_ms;
-    const bool in90 = age <= 90 * ms_per_day, in30 = age <= 30 * ms_per_day;
+    // Windows are whole UTC days ending with the as-of day: features hold still during a day
+    // and move only when something happens, so a re-run writes nothing new.
+    const auto age = day_of(as_of) - day_of(a->occurred_ms);
+    const bool in90 = age < 90, in30 = age < 30;
     const bool customer_initiated = a->kind != "email_out";
     if (customer_initiated && (!last || a->occurred_ms > *last)) last = a->occurred_ms;
     for (int i = 0; i < 3; ++i) {
-      const bool in = age <= windows[i] * ms_per_day;
+      const bool in = age < windows[i];
       if (a->kind == "ticket") {
         if (in) ++w[i].opened;
-        if (a->closed_ms && *a->closed_ms <= as_of && as_of - *a->closed_ms <= windows[i] * ms_per_day) ++w[i].resolved;
+        if (a->closed_ms && *a->closed_ms <= as_of && day_of(as_of) - day_of(*a->closed_ms) < windows[i]) ++w[i].resolved;
       } else if (a->kind == "email_out" && in) {
         ++w[i].sent;
         if (a->value && *a->value > 0) ++w[i].email_opened;
@@ -145,7 +149,7 @@ std::map<std::string, double> behaviour_of(const std::vector<const store::Activi
     }
     if (a->kind == "ticket") {
       if (!a->closed_ms || *a->closed_ms > as_of) ++open_tickets;
-      else if (as_of - *a->closed_ms <= 90 * ms_per_day)
+      else if (day_of(as_of) - day_of(*a->closed_ms) < 90)
         resolution_hours.push_back(double(*a->closed_ms - a->occurred_ms) / 3.6e6);
       if (in90 && !in30) ++prev_tickets;
     }
@@ -178,7 +182,7 @@ std::map<std::string, double> behaviour_of(const std::vector<const store::Activi
   }
   f["median_resolution_hours_90d"] = median;
   f["open_tickets"] = open_tickets;
-  f["days_since_last_activity"] = last ? double(as_of - *last) / ms_per_day : nan;
+  f["days_since_last_activity"] = last ? double(day_of(as_of) - day_of(*last)) : nan;
   f["tickets_trend"] = w[1].opened - prev_tickets / 2;
   f["usage_trend"] = w[1].usage - prev_usage / 2;
   f["email_reply_trend"] = w[1].replies - prev_replies / 2;

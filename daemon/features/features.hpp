@@ -21,7 +21,7 @@ namespace cg::features {
 // usage_minutes; then median_resolution_hours_90d, open_tickets, days_since_last_activity,
 // tickets_trend, usage_trend, email_reply_trend, sentiment_mean_90d, sentiment_min_90d,
 // sentiment_trend, negative_texts_90d, marketing_open_rate. Trends compare the last 30 days with
-// the 60 before, per 30 days.
+// the 60 before, per 30 days. A window of N days is the as-of UTC day and the N-1 before it.
 const std::vector<std::string>& behaviour_features();
 
 struct FeatureSpec {

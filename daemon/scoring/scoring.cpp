@@ -152,6 +152,8 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
     auto reasons = top_reasons(contrib->data() + i * width, sources, f.display[i], cfg.reason_phrases);
     for (const auto& r : reasons) s.reasons += (s.reasons.empty() ? "" : "; ") + r;
     ++out.tiers[s.tier];
+    out.with_sentiment += s.sentiment.has_value();
+    out.with_engagement += s.engagement.has_value();
     scores.push_back(std::move(s));
   }
   if (auto r = st.save_scores(scores); !r) return r.error();

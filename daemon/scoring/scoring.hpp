@@ -23,6 +23,7 @@ struct ScoreOutcome {
   std::size_t scored = 0;
   std::string model_version;
   std::map<std::string, int> tiers;  // tier -> customers
+  std::size_t with_sentiment = 0, with_engagement = 0;
 };
 
 Result<ScoreOutcome> score_all(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms);
