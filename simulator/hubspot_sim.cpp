@@ -50,11 +50,24 @@ std::optional<double> number(const std::string& s) {
 }
 
 std::string query_param(const std::string& query, const std::string& key) {
-  auto u = boost::urls::parse_origin_form("/?" + query);
-  if (!u) return {};
-  auto params = u->params();
-  auto it = params.find(key);
-  return it == params.end() ? std::string() : std::string((*it).value);
+  for (std::size_t i = 0, j; i <= query.size(); i = j + 1) {
+    j = query.find('&', i);
+    if (j == std::string::npos) j = query.size();
+    auto pair = query.substr(i, j - i);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != key) continue;
+    std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1), out;
+    for (std::size_t k = 0; k < v.size(); ++k) {  // percent-decoding, enough for names and numbers
+      if (v[k] == '%' && k + 2 < v.size()) {
+        out += static_cast<char>(std::stoi(v.substr(k + 1, 2), nullptr, 16));
+        k += 2;
+      } else {
+        out += v[k] == '+' ? ' ' : v[k];
+      }
+    }
+    return out;
+  }
+  return {};
 }
 
 }  // namespace
@@ -392,6 +405,7 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
       else if (s.size() == 6 && s[4] == "batch" && s[5] == "update" && method == "POST") res = batch_update(req, type);
       else if (s.size() == 4 && method == "GET") res = list(req, type, query);
       else if (s.size() == 4 && method == "POST") res = create_record(req, type);
+      else if (s.size() == 5 && s[4] != "search" && method == "GET") res = read_one(req, type, s[4], query);
       else res = error(req, 404, "OBJECT_NOT_FOUND", "no such endpoint in the simulator: " + method + " " + path);
     } else if (s.size() >= 4 && s[0] == "crm" && is_version(s[1]) && s[2] == "properties" && known_type) {
       std::string rest;
@@ -639,6 +653,21 @@ Response HubspotSim::create_record(const Request& req, const std::string& type) 
   if (company) ticket_company_[id] = *company;
   queue_event(type == "tickets" ? "ticket.creation" : type == "companies" ? "company.creation" : "object.creation", id);
   return http::make_response(req, 201, json::serialize(to_json(type, id, rec, nullptr)));
+}
+
+Response HubspotSim::read_one(const Request& req, const std::string& type, const std::string& id, const std::string& query) {
+  auto num = number(id);
+  auto it = num ? objects_[type].find(static_cast<std::int64_t>(*num)) : objects_[type].end();
+  if (it == objects_[type].end())
+    return error(req, 404, "OBJECT_NOT_FOUND", "resource not found", {{"context", json::object{{"id", json::array{json::value(id)}}}}});
+  std::vector<std::string> wanted;
+  auto props = query_param(query, "properties");
+  for (std::size_t i = 0, j; !props.empty() && i <= props.size(); i = j + 1) {
+    j = props.find(',', i);
+    if (j == std::string::npos) j = props.size();
+    wanted.push_back(props.substr(i, j - i));
+  }
+  return http::make_response(req, 200, json::serialize(to_json(type, it->first, it->second, &wanted)));
 }
 
 Response HubspotSim::list(const Request& req, const std::string& type, const std::string& query) {

@@ -76,6 +76,8 @@ class HubspotSim {
   http::Response search(const http::Request& req, const std::string& type);
   http::Response batch_update(const http::Request& req, const std::string& type);
   http::Response create_record(const http::Request& req, const std::string& type);
+  http::Response read_one(const http::Request& req, const std::string& type, const std::string& id,
+                          const std::string& query);
   boost::asio::awaitable<void> deliver(std::string body);
   void queue_event(const std::string& subscription_type, std::int64_t object_id);
   http::Response list(const http::Request& req, const std::string& type, const std::string& query);

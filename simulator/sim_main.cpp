@@ -15,7 +15,8 @@
 using namespace cg;
 
 int main(int argc, char** argv) {
-  std::string seed, cert_dir = "sim-certs", token_env = "CHURNGUARD_HUBSPOT_TOKEN", port_file;
+  std::string seed, cert_dir = "sim-certs", token_env = "CHURNGUARD_HUBSPOT_TOKEN", port_file, webhook_url,
+      secret_env = "CHURNGUARD_HUBSPOT_CLIENT_SECRET";
   int port = 8443;
   sim::HubspotSimOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -36,9 +37,12 @@ int main(int argc, char** argv) {
     else if (a == "--window-ms") opts.burst_window_ms = std::atoi(next().c_str());
     else if (a == "--search-rate") opts.search_per_second = std::atoi(next().c_str());
     else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
+    else if (a == "--webhook-url") webhook_url = next();
+    else if (a == "--client-secret-env") secret_env = next();
     else {
       std::cerr << "usage: churnguard-hubspot-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
-                   "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n";
+                   "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n"
+                   "         [--webhook-url URL [--client-secret-env VAR]]   deliver v3-signed webhooks on creations\n";
       return a == "--help" ? 0 : 2;
     }
   }
@@ -61,6 +65,14 @@ int main(int argc, char** argv) {
       std::cerr << r.error().what() << "\n";
       return 2;
     }
+  }
+  if (!webhook_url.empty()) {
+    const char* secret = std::getenv(secret_env.c_str());
+    if (!secret || !*secret) {
+      std::cerr << "--webhook-url needs the app's client secret in " << secret_env << "\n";
+      return 2;
+    }
+    sim.set_webhook(webhook_url, secret);
   }
   auto certs = sim::ensure_cert_dir(cert_dir);
   if (!certs) {

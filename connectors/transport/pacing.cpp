@@ -24,13 +24,16 @@ std::chrono::milliseconds Backoff::delay(int attempt) {
 }
 
 asio::awaitable<void> Pacer::wait() {
+  constexpr auto window = std::chrono::milliseconds(1100);
   auto now = std::chrono::steady_clock::now();
-  if (next_ > now) {
-    asio::steady_timer t(co_await asio::this_coro::executor, next_ - now);
+  while (!sent_.empty() && now - sent_.front() >= window) sent_.pop_front();
+  if (sent_.size() >= limit_) {
+    asio::steady_timer t(co_await asio::this_coro::executor, sent_.front() + window);
     co_await t.async_wait(asio::use_awaitable);
-    now = next_;
+    now = std::chrono::steady_clock::now();
+    sent_.pop_front();
   }
-  next_ = now + interval_;
+  sent_.push_back(now);
 }
 
 }  // namespace cg::transport

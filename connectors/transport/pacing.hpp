@@ -4,7 +4,9 @@
 // Not thread-safe.
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <random>
 
@@ -25,16 +27,17 @@ class Backoff {
   std::minstd_rand rng_;
 };
 
+// At most `per_second` requests in any sliding window of 1.1 s (a 10% margin under a server that
+// counts per second), so short bursts go at once and long runs settle at the rate.
 class Pacer {
  public:
-  // A 10% margin keeps us under limits measured over a sliding window on the server side.
-  explicit Pacer(double per_second) : interval_(std::chrono::microseconds(std::int64_t(1.1e6 / per_second))) {}
+  explicit Pacer(int per_second) : limit_(static_cast<std::size_t>(std::max(1, per_second))) {}
   // Waits until the next request may go.
   boost::asio::awaitable<void> wait();
 
  private:
-  std::chrono::microseconds interval_;
-  std::chrono::steady_clock::time_point next_{};
+  std::size_t limit_;
+  std::deque<std::chrono::steady_clock::time_point> sent_;
 };
 
 }  // namespace cg::transport

@@ -104,7 +104,8 @@ boost::asio::awaitable<Result<PipelineReport>> App::run_pipeline(bool full, std:
   co_return co_await pipeline(full, train, true);
 }
 
-boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::optional<bool> train, bool ensure) {
+boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::optional<bool> train, bool ensure,
+                                                             bool only_touched) {
   const auto t0 = std::chrono::steady_clock::now();
   PipelineReport rep;
   if (ensure || !fields_ready_) {
@@ -127,7 +128,8 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     if (!t) co_return t.error();
     rep.trained = *t;
   }
-  auto s = score();
+  auto s = scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms(),
+                               only_touched && !rep.trained ? &rep.pulled.touched : nullptr);
   if (!s) co_return s.error();
   rep.scored = *s;
   if (cfg_.writeback.enabled) {
@@ -158,7 +160,7 @@ boost::asio::awaitable<void> App::serve_loop() {
     resync_pending_ = false;
     if (scheduled) next_scheduled = std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.schedule.interval_seconds);
     // A webhook pass only pulls what changed and re-scores: no field check, no training.
-    auto r = co_await pipeline(false, scheduled ? std::nullopt : std::optional<bool>(false), false);
+    auto r = co_await pipeline(false, scheduled ? std::nullopt : std::optional<bool>(false), false, !scheduled);
     state_.last_run_ms = SystemClock{}.now_ms();
     ++state_.runs;
     if (webhook && !scheduled) ++state_.webhook_runs;

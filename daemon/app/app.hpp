@@ -78,7 +78,8 @@ class App {
  private:
   explicit App(const config::Config& cfg);
   Result<void> load_sentiment();
-  boost::asio::awaitable<Result<PipelineReport>> pipeline(bool full, std::optional<bool> train, bool ensure_fields);
+  boost::asio::awaitable<Result<PipelineReport>> pipeline(bool full, std::optional<bool> train, bool ensure_fields,
+                                                          bool only_touched = false);
   // NB: GCC 12 double-destroys brace-initialised temporaries inside co_await expressions;
   // build arguments in named variables first.
   config::Config cfg_;

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -34,6 +35,7 @@ Commands:
   sentiment score       score new support texts
   sentiment train --out FILE CORPUS...   train a fastText model; CORPUS is FORMAT:PATH with FORMAT
                         one of uci, xed, xed-neutral, fasttext
+  sentiment eval --model FILE CORPUS...   accuracy and macro-F1 of a model on labelled texts
   sentiment predict TEXT  print the sentiment of one text
   train                 train a churn model on the synced customers
   score                 score every customer with the active model
@@ -51,6 +53,43 @@ int fail(const Error& e) {
   return e.kind == ErrorKind::config ? 2 : 1;
 }
 
+// FORMAT:PATH arguments into one labelled corpus.
+Result<std::vector<sentiment::LabelledText>> read_corpora(const std::vector<std::string>& specs) {
+  std::vector<sentiment::LabelledText> data;
+  for (const auto& spec : specs) {
+    auto colon = spec.find(':');
+    if (colon == std::string::npos) return make_error(ErrorKind::invalid_input, "corpus '" + spec + "' must be FORMAT:PATH");
+    auto part = sentiment::read_corpus(spec.substr(colon + 1), spec.substr(0, colon));
+    if (!part) return part.error();
+    data.insert(data.end(), part->begin(), part->end());
+  }
+  return data;
+}
+
+int sentiment_eval(const std::vector<std::string>& args) {
+  std::string model;
+  std::vector<std::string> specs;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--model" && i + 1 < args.size()) model = args[++i];
+    else specs.push_back(args[i]);
+  }
+  if (model.empty() || specs.empty())
+    return fail(make_error(ErrorKind::invalid_input, "usage: churnguard sentiment eval --model FILE FORMAT:PATH..."));
+  auto m = sentiment::SentimentModel::load(model);
+  if (!m) return fail(m.error());
+  auto data = read_corpora(specs);
+  if (!data) return fail(data.error());
+  std::vector<std::string> gold, pred;
+  for (const auto& d : *data) {
+    gold.push_back(d.label);
+    pred.push_back((*m)->predict(d.text).label);
+  }
+  auto e = sentiment::evaluate(gold, pred);
+  std::printf("%zu texts: accuracy %.3f, macro-F1 %.3f\n", e.n, e.accuracy, e.macro_f1);
+  for (const auto& [label, r] : e.recall) std::printf("  %-9s recall %.3f  F1 %.3f\n", label.c_str(), r, e.f1[label]);
+  return 0;
+}
+
 int sentiment_train(const std::vector<std::string>& args) {
   std::string out;
   std::vector<sentiment::LabelledText> data;
@@ -59,9 +98,7 @@ int sentiment_train(const std::vector<std::string>& args) {
       out = args[++i];
       continue;
     }
-    auto colon = args[i].find(':');
-    if (colon == std::string::npos) return fail(make_error(ErrorKind::invalid_input, "corpus '" + args[i] + "' must be FORMAT:PATH"));
-    auto part = sentiment::read_corpus(args[i].substr(colon + 1), args[i].substr(0, colon));
+    auto part = read_corpora({args[i]});
     if (!part) return fail(part.error());
     data.insert(data.end(), part->begin(), part->end());
   }
@@ -93,6 +130,8 @@ int run_cli(int argc, char** argv) {
   }
   if (cmd == "sentiment" && args.size() >= 2 && args[1] == "train")
     return sentiment_train({args.begin() + 2, args.end()});
+  if (cmd == "sentiment" && args.size() >= 2 && args[1] == "eval")
+    return sentiment_eval({args.begin() + 2, args.end()});
 
   auto cfg = config::load_config(config_path);
   if (!cfg) return fail(cfg.error());

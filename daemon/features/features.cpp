@@ -30,6 +30,8 @@ double ratio(double num, double den) { return den > 0 ? std::min(1.0, num / den)
 std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / ms_per_day : (ms - ms_per_day + 1) / ms_per_day; }
 }  // namespace
 
+std::int64_t window_start_ms(std::int64_t as_of, int days) { return (day_of(as_of) - days + 1) * ms_per_day; }
+
 const std::vector<std::string>& behaviour_features() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
@@ -213,7 +215,8 @@ std::optional<double> engagement_index(const std::map<std::string, double>& b, s
 
 CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Customer>& customers,
                        const std::vector<store::Activity>& activities, std::int64_t as_of,
-                       const std::map<std::string, store::MarketingStats>& marketing) {
+                       const std::map<std::string, store::MarketingStats>& marketing,
+                       const std::vector<double>* usage_population) {
   std::unordered_map<std::string, std::vector<const store::Activity*>> by_customer;
   for (const auto& a : activities)
     if (!a.customer_id.empty()) by_customer[a.customer_id].push_back(&a);
@@ -229,7 +232,12 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
   }
   // Usage is judged against the other customers: its percentile among them.
   std::vector<double> usage_sorted;
-  for (auto& b : beh) usage_sorted.push_back(b["usage_events_30d"]);
+  if (usage_population) {
+    usage_sorted = *usage_population;
+    any_usage = any_usage || std::any_of(usage_sorted.begin(), usage_sorted.end(), [](double v) { return v > 0; });
+  } else {
+    for (auto& b : beh) usage_sorted.push_back(b["usage_events_30d"]);
+  }
   std::sort(usage_sorted.begin(), usage_sorted.end());
 
   CustomerFeatures out;
@@ -266,7 +274,7 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
     double s = beh[i]["sentiment_mean_90d"];
     out.sentiment.push_back(std::isnan(s) ? std::nullopt : std::optional<double>(s));
     std::optional<double> pct;
-    if (any_usage) {
+    if (any_usage && !usage_sorted.empty()) {
       auto v = beh[i]["usage_events_30d"];
       auto lo = std::lower_bound(usage_sorted.begin(), usage_sorted.end(), v) - usage_sorted.begin();
       auto hi = std::upper_bound(usage_sorted.begin(), usage_sorted.end(), v) - usage_sorted.begin();

@@ -50,9 +50,15 @@ struct CustomerFeatures {
 };
 
 // Builds features as of `as_of_ms`.
+// `usage_population`, when given, is every customer's usage_events_30d (for the usage percentile
+// when only some customers are built); otherwise the customers built are the population.
 CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Customer>& customers,
                        const std::vector<store::Activity>& activities, std::int64_t as_of_ms,
-                       const std::map<std::string, store::MarketingStats>& marketing = {});
+                       const std::map<std::string, store::MarketingStats>& marketing = {},
+                       const std::vector<double>* usage_population = nullptr);
+
+// The first instant of the N-day window that ends with the as-of day.
+std::int64_t window_start_ms(std::int64_t as_of_ms, int days);
 
 // Behaviour features of one customer as of a date, by name (NaN where undefined).
 std::map<std::string, double> behaviour_of(const std::vector<const store::Activity*>& activities,

@@ -119,18 +119,28 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   return out;
 }
 
-Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg, std::int64_t now) {
+Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg, std::int64_t now,
+                               const std::set<std::string>* only) {
   auto rec = st.active_model();
   if (!rec) return make_error(ErrorKind::model, "no trained model yet; run `churnguard train` first");
   auto spec = features::FeatureSpec::from_json(rec->features_json);
   if (!spec) return spec.error();
   auto booster = model::Booster::load(rec->blob);
   if (!booster) return booster.error();
-  auto customers = st.customers();
+  auto customers = only ? st.customers_of(*only) : st.customers();
   ScoreOutcome out;
   out.model_version = rec->version;
   if (customers.empty()) return out;
-  auto f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
+  features::CustomerFeatures f;
+  if (only) {
+    // Usage is ranked against everyone, from one aggregate query rather than every event.
+    std::vector<double> population;
+    auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
+    for (const auto& c : st.customers()) population.push_back(counts.count(c.id) ? counts[c.id] : 0);
+    f = features::build(*spec, customers, st.activities_of(*only), now, st.marketing_stats(), &population);
+  } else {
+    f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
+  }
   auto probs = booster->predict(f.matrix);
   if (!probs) return probs.error();
   auto contrib = booster->contributions(f.matrix);

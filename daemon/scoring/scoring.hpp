@@ -6,6 +6,8 @@
 #include "daemon/features/features.hpp"
 #include "daemon/store/store.hpp"
 
+#include <set>
+
 namespace cg::scoring {
 
 struct TrainOutcome {
@@ -26,7 +28,9 @@ struct ScoreOutcome {
   std::size_t with_sentiment = 0, with_engagement = 0;
 };
 
-Result<ScoreOutcome> score_all(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms);
+// Scores every customer, or only `only` (an incremental pass after a webhook).
+Result<ScoreOutcome> score_all(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms,
+                               const std::set<std::string>* only = nullptr);
 
 std::string tier_for(int score, const config::TierThresholds& t);
 

@@ -94,17 +94,44 @@ Prediction SentimentModel::predict(std::string_view text) const {
   return p;
 }
 
+Result<void> write_training_file(const std::vector<LabelledText>& data, const std::string& path) {
+  std::ofstream f(path);
+  for (const auto& d : data) {
+    auto t = normalise(d.text);
+    if (!t.empty()) f << "__label__" << d.label << ' ' << t << '\n';
+  }
+  if (!f) return make_error(ErrorKind::io, "cannot write training file " + path);
+  return {};
+}
+
+Evaluation evaluate(const std::vector<std::string>& gold, const std::vector<std::string>& pred) {
+  Evaluation e;
+  e.n = gold.size();
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < gold.size(); ++i) {
+    ++e.confusion[gold[i]][pred[i]];
+    right += gold[i] == pred[i];
+  }
+  e.accuracy = e.n ? double(right) / e.n : 0;
+  double f1_sum = 0;
+  for (const auto& [label, row] : e.confusion) {
+    double tp = row.count(label) ? row.at(label) : 0, gold_n = 0, pred_n = 0;
+    for (auto& [p, c] : row) gold_n += c;
+    for (auto& [g, r] : e.confusion)
+      if (r.count(label)) pred_n += r.at(label);
+    double precision = pred_n ? tp / pred_n : 0, recall = gold_n ? tp / gold_n : 0;
+    e.recall[label] = recall;
+    e.f1[label] = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+    f1_sum += e.f1[label];
+  }
+  e.macro_f1 = e.confusion.empty() ? 0 : f1_sum / e.confusion.size();
+  return e;
+}
+
 Result<void> train(const std::vector<LabelledText>& data, const std::string& out_path, const TrainOptions& opts) {
   if (data.empty()) return make_error(ErrorKind::invalid_input, "no labelled texts to train the sentiment model on");
   auto tmp = std::filesystem::temp_directory_path() / ("cg-sentiment-" + std::to_string(::getpid()) + ".txt");
-  {
-    std::ofstream f(tmp);
-    for (const auto& d : data) {
-      auto t = normalise(d.text);
-      if (!t.empty()) f << "__label__" << d.label << ' ' << t << '\n';
-    }
-    if (!f) return make_error(ErrorKind::io, "cannot write training file " + tmp.string());
-  }
+  if (auto w = write_training_file(data, tmp.string()); !w) return w.error();
   fasttext::Args a;
   a.input = tmp.string();
   a.model = fasttext::model_name::sup;

@@ -4,6 +4,7 @@
 // training and prediction. Prediction is const and safe to call from several threads.
 #include "daemon/core/error.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,19 @@ struct TrainOptions {
   int threads = 1;     // 1 keeps the shipped model reproducible
   bool quantize = true;
 };
+
+// Writes `data` as fastText training lines ("__label__x normalised text"); the fastText CLI
+// trained on this file learns exactly what train() learns.
+Result<void> write_training_file(const std::vector<LabelledText>& data, const std::string& path);
+
+struct Evaluation {
+  std::size_t n = 0;
+  double accuracy = 0, macro_f1 = 0;
+  std::map<std::string, double> recall, f1;                   // per label
+  std::map<std::string, std::map<std::string, int>> confusion;  // gold -> predicted -> count
+};
+// Scores predicted labels against gold ones over the labels present in gold.
+Evaluation evaluate(const std::vector<std::string>& gold, const std::vector<std::string>& predicted);
 
 // Trains on `data` and writes the model to `out_path` (.ftz when quantized).
 Result<void> train(const std::vector<LabelledText>& data, const std::string& out_path, const TrainOptions& opts);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cmath>
 #include <cstring>
 
 namespace cg::store {
@@ -38,6 +40,25 @@ Error store_error(const std::string& during, const std::exception& e) {
   return make_error(ErrorKind::store, during + ": " + e.what());
 }
 
+}  // namespace
+
+namespace {
+constexpr const char* activity_select =
+    "SELECT a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, t.sentiment, a.value FROM activities a "
+    "LEFT JOIN texts t ON t.activity_id = a.id ";
+
+Activity read_activity(SQLite::Statement& q) {
+  Activity a{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getInt64()};
+  if (!q.getColumn(4).isNull()) a.closed_ms = q.getColumn(4).getInt64();
+  if (!q.getColumn(5).isNull()) a.sentiment = q.getColumn(5).getDouble();
+  if (!q.getColumn(6).isNull()) a.value = q.getColumn(6).getDouble();
+  return a;
+}
+
+Customer read_customer(SQLite::Statement& q) {
+  return {q.getColumn(0).getString(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
+          from_json(q.getColumn(3).getString()), q.getColumn(4).getInt64()};
+}
 }  // namespace
 
 Store::Store(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
@@ -175,25 +196,45 @@ std::int64_t Store::watermark(const std::string& object) const {
 std::vector<Customer> Store::customers() const {
   std::vector<Customer> out;
   SQLite::Statement q(*db_, "SELECT id, name, properties, crm_fields, modified_ms FROM customers WHERE archived=0 ORDER BY id");
-  while (q.executeStep())
-    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
-                   from_json(q.getColumn(3).getString()), q.getColumn(4).getInt64()});
+  while (q.executeStep()) out.push_back(read_customer(q));
   return out;
 }
 
+
 std::vector<Activity> Store::activities() const {
   std::vector<Activity> out;
-  SQLite::Statement q(*db_,
-                      "SELECT a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, t.sentiment, a.value FROM activities a "
-                      "LEFT JOIN texts t ON t.activity_id = a.id ORDER BY a.customer_id, a.occurred_ms");
-  while (q.executeStep()) {
-    Activity a{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-               q.getColumn(3).getInt64()};
-    if (!q.getColumn(4).isNull()) a.closed_ms = q.getColumn(4).getInt64();
-    if (!q.getColumn(5).isNull()) a.sentiment = q.getColumn(5).getDouble();
-    if (!q.getColumn(6).isNull()) a.value = q.getColumn(6).getDouble();
-    out.push_back(std::move(a));
+  SQLite::Statement q(*db_, std::string(activity_select) + "ORDER BY a.customer_id, a.occurred_ms");
+  while (q.executeStep()) out.push_back(read_activity(q));
+  return out;
+}
+
+std::vector<Activity> Store::activities_of(const std::set<std::string>& ids) const {
+  std::vector<Activity> out;
+  SQLite::Statement q(*db_, std::string(activity_select) + "WHERE a.customer_id = ? ORDER BY a.occurred_ms");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    while (q.executeStep()) out.push_back(read_activity(q));
+    q.reset();
   }
+  return out;
+}
+
+std::vector<Customer> Store::customers_of(const std::set<std::string>& ids) const {
+  std::vector<Customer> out;
+  SQLite::Statement q(*db_, "SELECT id, name, properties, crm_fields, modified_ms FROM customers WHERE archived=0 AND id=?");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    if (q.executeStep()) out.push_back(read_customer(q));
+    q.reset();
+  }
+  return out;
+}
+
+std::map<std::string, double> Store::usage_counts_since(std::int64_t since_ms) const {
+  std::map<std::string, double> out;
+  SQLite::Statement q(*db_, "SELECT customer_id, count(*) FROM activities WHERE kind='usage' AND occurred_ms >= ? GROUP BY customer_id");
+  q.bind(1, static_cast<int64_t>(since_ms));
+  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getDouble();
   return out;
 }
 
@@ -309,11 +350,20 @@ std::optional<ModelRecord> Store::active_model() const {
 
 Result<void> Store::save_scores(const std::vector<Score>& scores) {
   try {
+    // History keeps a row only when something a person would see changed, so it grows with
+    // changes, not with runs.
+    auto latest = latest_scores();
+    auto same = [](const Score& a, const Score& b) {
+      auto r = [](std::optional<double> v) { return v ? std::lround(*v) : LONG_MIN; };
+      return a.score == b.score && a.tier == b.tier && a.reasons == b.reasons && a.model_id == b.model_id &&
+             r(a.sentiment) == r(b.sentiment) && r(a.engagement) == r(b.engagement);
+    };
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
                         "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons, "
                         "sentiment, engagement) VALUES(?,?,?,?,?,?,?,?,?)");
     for (const auto& s : scores) {
+      if (auto it = latest.find(s.customer_id); it != latest.end() && same(it->second, s)) continue;
       q.bind(1, s.customer_id);
       q.bind(2, static_cast<int64_t>(s.scored_ms));
       q.bind(3, static_cast<int64_t>(s.model_id));

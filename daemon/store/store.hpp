@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,11 @@ class Store {
 
   [[nodiscard]] std::vector<Customer> customers() const;
   [[nodiscard]] std::vector<Activity> activities() const;
+  // The same for a few customers (an incremental re-score).
+  [[nodiscard]] std::vector<Customer> customers_of(const std::set<std::string>& ids) const;
+  [[nodiscard]] std::vector<Activity> activities_of(const std::set<std::string>& ids) const;
+  // Usage events per customer since `since_ms`, for population-relative measures.
+  [[nodiscard]] std::map<std::string, double> usage_counts_since(std::int64_t since_ms) const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;
   // Stores product-usage events; an id already stored is skipped. Returns how many were new.
   Result<std::size_t> add_usage_events(const std::vector<crm::ActivityRecord>& events);

@@ -13,6 +13,11 @@ boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::St
       stats.customers += b.customers.size();
       stats.activities += b.activities.size();
       stats.contacts += b.contacts.size();
+      for (const auto& c : b.customers) stats.touched.insert(c.id);
+      for (const auto& a : b.activities)
+        if (!a.customer_id.empty()) stats.touched.insert(a.customer_id);
+      for (const auto& c : b.contacts)
+        if (!c.customer_id.empty()) stats.touched.insert(c.customer_id);
       ++stats.pages;
       return st.store_batch(object, b);
     };

@@ -6,10 +6,13 @@
 #include "connectors/api/crm_connector.hpp"
 #include "daemon/store/store.hpp"
 
+#include <set>
+
 namespace cg::sync {
 
 struct PullStats {
   std::size_t customers = 0, activities = 0, contacts = 0, pages = 0;
+  std::set<std::string> touched;  // customers whose record or history changed
 };
 
 // Pulls customers then tickets modified since each watermark (or everything when `full`).
