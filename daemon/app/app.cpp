@@ -114,12 +114,20 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     for (const auto& f : *fields) log::info("setup", f);
     fields_ready_ = true;
   }
+  auto mark = std::chrono::steady_clock::now();
+  auto stage = [&](const char* name) {
+    auto now = std::chrono::steady_clock::now();
+    rep.stage_seconds[name] = std::chrono::duration<double>(now - mark).count();
+    mark = now;
+  };
   auto pulled = co_await sync::pull(*crm_, *store_, full);
   if (!pulled) co_return pulled.error();
   rep.pulled = *pulled;
+  stage("pull");
   auto texts = score_texts();
   if (!texts) co_return texts.error();
   rep.texts_scored = *texts;
+  stage("sentiment");
   auto active = store_->active_model();
   const bool stale = active && SystemClock{}.now_ms() - active->created_ms >
                                    std::int64_t(cfg_.model.retrain_interval_hours) * 3'600'000;
@@ -127,11 +135,13 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     auto t = this->train();
     if (!t) co_return t.error();
     rep.trained = *t;
+    stage("train");
   }
   auto s = scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms(),
                                only_touched && !rep.trained ? &rep.pulled.touched : nullptr);
   if (!s) co_return s.error();
   rep.scored = *s;
+  stage("score");
   if (cfg_.writeback.enabled) {
     auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms());
     if (!plan) co_return plan.error();
@@ -139,6 +149,7 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     auto flushed = co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
     if (!flushed) co_return flushed.error();
     rep.flushed = *flushed;
+    stage("write-back");
   }
   rep.usage = crm_->usage();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -167,8 +178,10 @@ boost::asio::awaitable<void> App::serve_loop() {
     if (r) {
       state_.last = *r;
       state_.last_error.clear();
+      std::string stages;
+      for (const auto& [name, sec] : r->stage_seconds) stages += (stages.empty() ? "" : ", ") + name + " " + std::to_string(int(sec * 1000)) + " ms";
       log::info("pipeline", std::string(scheduled ? "scheduled" : "webhook") + " pass: scored " +
-                                std::to_string(r->scored.scored) + ", wrote " + std::to_string(r->flushed.written));
+                                std::to_string(r->scored.scored) + ", wrote " + std::to_string(r->flushed.written) + " (" + stages + ")");
     } else {
       state_.last_error = r.error().what();
       log::error("pipeline", r.error().what());
@@ -219,7 +232,12 @@ std::string format_report(const PipelineReport& r, const std::string& url) {
   row("API calls spent", std::to_string(r.usage.calls) + " (" + std::to_string(r.usage.write_calls) + " writes, " +
                              std::to_string(r.usage.rate_limited) + " rate-limited and waited, " +
                              std::to_string(r.usage.retries) + " retried)");
-  std::snprintf(buf, sizeof buf, "%.1f s", r.seconds);
+  std::string stages;
+  for (const auto& [name, sec] : r.stage_seconds) {
+    std::snprintf(buf, sizeof buf, "%s%s %.1f s", stages.empty() ? "" : ", ", name.c_str(), sec);
+    stages += buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.1f s (%s)", r.seconds, stages.c_str());
   row("took", buf);
   return o.str();
 }

@@ -27,6 +27,7 @@ struct PipelineReport {
   sync::FlushStats flushed;
   crm::ApiUsage usage;
   double seconds = 0;
+  std::map<std::string, double> stage_seconds;  // pull, sentiment, train, score, write-back
 };
 
 class App {

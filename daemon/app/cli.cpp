@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 namespace cg::app {
 namespace asio = boost::asio;
@@ -38,7 +39,7 @@ Commands:
   sentiment eval --model FILE CORPUS...   accuracy and macro-F1 of a model on labelled texts
   sentiment predict TEXT  print the sentiment of one text
   train                 train a churn model on the synced customers
-  score                 score every customer with the active model
+  score [--only ID,ID]  score every customer (or only these) with the active model
   writeback             queue changed fields and send them to the CRM
   setup [--dry-run]     check the CRM connection and create the ChurnGuard fields
   check-config          validate the configuration and exit
@@ -195,7 +196,15 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (cmd == "score") {
-    auto r = a.score();
+    std::set<std::string> only;
+    for (std::size_t i = 1; i + 1 < args.size(); ++i)
+      if (args[i] == "--only")
+        for (std::size_t p = 0, q; p <= args[i + 1].size(); p = q + 1) {
+          q = args[i + 1].find(',', p);
+          if (q == std::string::npos) q = args[i + 1].size();
+          if (q > p) only.insert(args[i + 1].substr(p, q - p));
+        }
+    auto r = scoring::score_all(a.store(), cfg->model, SystemClock{}.now_ms(), only.empty() ? nullptr : &only);
     if (!r) return fail(r.error());
     std::cout << "scored " << r->scored << " customers with " << r->model_version << "\n";
     return 0;
