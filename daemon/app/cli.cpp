@@ -92,11 +92,24 @@ int sentiment_eval(const std::vector<std::string>& args) {
 }
 
 int sentiment_train(const std::vector<std::string>& args) {
-  std::string out;
+  std::string out, dump;
+  sentiment::TrainOptions opts;
   std::vector<sentiment::LabelledText> data;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--out" && i + 1 < args.size()) {
       out = args[++i];
+      continue;
+    }
+    if (args[i] == "--training-file" && i + 1 < args.size()) {  // write the normalised lines too
+      dump = args[++i];
+      continue;
+    }
+    if (args[i] == "--no-quantize") {
+      opts.quantize = false;
+      continue;
+    }
+    if (args[i] == "--epoch" && i + 1 < args.size()) {
+      opts.epoch = std::atoi(args[++i].c_str());
       continue;
     }
     auto part = read_corpora({args[i]});
@@ -104,7 +117,9 @@ int sentiment_train(const std::vector<std::string>& args) {
     data.insert(data.end(), part->begin(), part->end());
   }
   if (out.empty()) return fail(make_error(ErrorKind::invalid_input, "sentiment train needs --out FILE"));
-  auto r = sentiment::train(data, out, {});
+  if (!dump.empty())
+    if (auto w = sentiment::write_training_file(data, dump); !w) return fail(w.error());
+  auto r = sentiment::train(data, out, opts);
   if (!r) return fail(r.error());
   std::cout << "trained sentiment model on " << data.size() << " texts -> " << out << "\n";
   return 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <random>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -14,45 +15,44 @@
 namespace cg::sentiment {
 
 std::string normalise(std::string_view in) {
+  // One pass, one buffer: a space is emitted only between tokens, never twice.
   std::string out;
-  out.reserve(in.size() + 16);
-  std::size_t i = 0;
+  out.reserve(in.size() + in.size() / 4 + 8);
+  auto space = [&] {
+    if (!out.empty() && out.back() != ' ') out += ' ';
+  };
   auto word_end = [&](std::size_t p) {
     while (p < in.size() && !std::isspace(static_cast<unsigned char>(in[p]))) ++p;
     return p;
   };
+  std::size_t i = 0;
   while (i < in.size()) {
-    unsigned char c = static_cast<unsigned char>(in[i]);
+    const unsigned char c = static_cast<unsigned char>(in[i]);
     if (std::isspace(c)) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
+      space();
       ++i;
-      continue;
-    }
-    if (in.substr(i, 7) == "http://" || in.substr(i, 8) == "https://" || in.substr(i, 4) == "www.") {
-      out += " url ";
+    } else if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') &&
+               (in.substr(i, 7) == "http://" || in.substr(i, 8) == "https://" || in.substr(i, 4) == "www.")) {
+      space();
+      out += "url ";
       i = word_end(i);
-      continue;
-    }
-    if (c == '@' && i + 1 < in.size() && (std::isalnum(static_cast<unsigned char>(in[i + 1])) || in[i + 1] == '_')) {
-      out += " @user ";
+    } else if (c == '@' && i + 1 < in.size() &&
+               (std::isalnum(static_cast<unsigned char>(in[i + 1])) || in[i + 1] == '_')) {
+      space();
+      out += "@user ";
       i = word_end(i);
-      continue;
-    }
-    if (std::ispunct(c) && c != '\'') {
-      out += ' ';
+    } else if (std::ispunct(c) && c != '\'') {
+      space();
       out += static_cast<char>(c);
       out += ' ';
+      ++i;
     } else {
       out += static_cast<char>(std::tolower(c));
+      ++i;
     }
-    ++i;
   }
-  // collapse runs of spaces
-  std::string collapsed;
-  for (char ch : out)
-    if (!(ch == ' ' && (collapsed.empty() || collapsed.back() == ' '))) collapsed += ch;
-  while (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
-  return collapsed;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 SentimentModel::~SentimentModel() = default;
@@ -79,24 +79,41 @@ Result<std::unique_ptr<SentimentModel>> SentimentModel::load(const std::string& 
 }
 
 Prediction SentimentModel::predict(std::string_view text) const {
-  std::istringstream in(normalise(text) + "\n");
-  std::vector<std::pair<fasttext::real, std::string>> preds;
+  // One stream per thread, refilled each call: predictLine reads words from a stream.
+  thread_local std::istringstream in;
+  thread_local std::vector<std::pair<fasttext::real, std::string>> preds;
+  std::string line = normalise(text);
+  line += '\n';
+  in.clear();
+  in.str(std::move(line));
+  preds.clear();
   ft_->predictLine(in, preds, -1, 0.0);
   double pos = 0, neg = 0, best = -1;
   Prediction p{"neutral", 0};
+  static const std::string pos_label = "__label__positive", neg_label = "__label__negative", neu_label = "__label__neutral";
   for (const auto& [prob, label] : preds) {
-    std::string name = label.substr(label.rfind('_') + 1);
-    if (name == "positive") pos = prob;
-    if (name == "negative") neg = prob;
-    if (prob > best) best = prob, p.label = name;
+    if (label == pos_label) pos = prob;
+    else if (label == neg_label) neg = prob;
+    if (prob > best) {
+      best = prob;
+      p.label = label == pos_label ? "positive" : label == neg_label ? "negative" : label == neu_label ? "neutral"
+                                                                                                       : label.substr(9);
+    }
   }
   p.score = 100.0 * (pos - neg);
   return p;
 }
 
 Result<void> write_training_file(const std::vector<LabelledText>& data, const std::string& path) {
+  // fastText on one thread learns in file order with a decaying rate: corpora one after another
+  // would leave the model leaning to whichever came last. A seeded shuffle keeps it reproducible.
+  std::vector<const LabelledText*> order;
+  for (const auto& d : data) order.push_back(&d);
+  std::mt19937 rng(20261124);
+  std::shuffle(order.begin(), order.end(), rng);
   std::ofstream f(path);
-  for (const auto& d : data) {
+  for (const auto* dp : order) {
+    const auto& d = *dp;
     auto t = normalise(d.text);
     if (!t.empty()) f << "__label__" << d.label << ' ' << t << '\n';
   }

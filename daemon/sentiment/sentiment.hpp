@@ -50,8 +50,8 @@ struct TrainOptions {
   bool quantize = true;
 };
 
-// Writes `data` as fastText training lines ("__label__x normalised text"); the fastText CLI
-// trained on this file learns exactly what train() learns.
+// Writes `data` as fastText training lines ("__label__x normalised text") in a seeded shuffled
+// order; the fastText CLI trained on this file learns exactly what train() learns.
 Result<void> write_training_file(const std::vector<LabelledText>& data, const std::string& path);
 
 struct Evaluation {
