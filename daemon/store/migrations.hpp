@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 2> migrations{R"sql(
+inline constexpr std::array<std::string_view, 3> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -90,6 +90,11 @@ ALTER TABLE contacts ADD COLUMN email_opened REAL;
 CREATE INDEX contacts_customer ON contacts(customer_id);
 ALTER TABLE scores ADD COLUMN sentiment REAL;
 ALTER TABLE scores ADD COLUMN engagement REAL;
+)sql",
+// 3: activities join their text by activity id; without this a per-customer read scans every text.
+R"sql(
+CREATE INDEX texts_activity ON texts(activity_id);
+CREATE INDEX activities_kind_time ON activities(kind, occurred_ms);
 )sql"};
 
 }  // namespace cg::store

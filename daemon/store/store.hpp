@@ -17,7 +17,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 struct Customer {
   std::string id;
