@@ -1,4 +1,9 @@
+#include "daemon/store/migrations.hpp"
 #include "daemon/store/store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -88,4 +93,38 @@ TEST(Store, OnlyOneModelIsActive) {
   EXPECT_EQ(s->active_model()->version, "v2");
   EXPECT_EQ(s->active_model()->blob.size(), 5u);
   EXPECT_FALSE(s->activate_model(999));
+}
+
+TEST(Store, UpgradesAnOlderStoreWithoutLosingData) {
+  auto path = std::filesystem::temp_directory_path() / "cg-store-upgrade.db";
+  std::filesystem::remove(path);
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(store::migrations[0]));
+    db.exec("PRAGMA user_version=1");
+    db.exec("INSERT INTO customers(id, name, properties) VALUES('7', 'Old Co', '{\"plan\":\"pro\"}')");
+    db.exec("INSERT INTO activities(id, kind, customer_id, occurred_ms) VALUES('t1', 'ticket', '7', 5)");
+  }
+  auto s = store::Store::open(path.string());
+  ASSERT_TRUE(s) << s.error().what();
+  EXPECT_EQ((*s)->version(), store::schema_version);
+  auto cs = (*s)->customers();
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].properties.at("plan"), "pro");
+  EXPECT_EQ((*s)->activities().size(), 1u);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::others_all, std::filesystem::perms::none);
+  std::filesystem::remove(path);
+}
+
+TEST(Store, RefusesAStoreFromANewerVersion) {
+  auto path = std::filesystem::temp_directory_path() / "cg-store-newer.db";
+  std::filesystem::remove(path);
+  {
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version=99");
+  }
+  auto s = store::Store::open(path.string());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("newer than this churnguard"), std::string::npos);
+  std::filesystem::remove(path);
 }

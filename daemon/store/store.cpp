@@ -70,6 +70,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
       // Create the file 0600 ourselves: SQLite would honour the umask, often 0644.
       int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
       if (fd < 0) return make_error(ErrorKind::store, "cannot open the store " + path + ": " + std::strerror(errno));
+      // An older or hand-made file may be readable by others: customer data is not. SQLite
+      // gives its -wal and -shm files the same mode.
+      if (::fchmod(fd, 0600) != 0) {
+        ::close(fd);
+        return make_error(ErrorKind::store, "cannot make the store " + path + " private (chmod 600): " + std::strerror(errno));
+      }
       ::close(fd);
     }
     auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
