@@ -70,6 +70,27 @@ std::string query_param(const std::string& query, const std::string& key) {
   return {};
 }
 
+// "a,b,c" -> {a, b, c}; empty -> {}.
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0, j; !s.empty() && i <= s.size(); i = j + 1) {
+    j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    out.push_back(s.substr(i, j - i));
+  }
+  return out;
+}
+
+// The {"inputs":[...]} body of HubSpot's batch endpoints, or nullopt when it is not one.
+std::optional<json::array> batch_inputs(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  auto* in = v.as_object().if_contains("inputs");
+  if (!in || !in->is_array()) return std::nullopt;
+  return in->as_array();
+}
+
 }  // namespace
 
 HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) { define_defaults(); }
@@ -305,8 +326,7 @@ std::string HubspotSim::create(const std::string& type, std::map<std::string, st
   return std::to_string(id);
 }
 
-json::object HubspotSim::stats_json() const {
-  std::lock_guard lock(mutex_);
+json::object HubspotSim::stats_json_locked() const {
   json::object by_route;
   for (auto& [k, v] : calls_) by_route[k] = v;
   return json::object{{"total_calls", total_}, {"records_updated", records_updated_}, {"calls", by_route}};
@@ -318,12 +338,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
   std::unique_lock lock(mutex_);
   if (path.rfind("/__sim/", 0) == 0) {  // control API for tests and the demo; not metered
-    if (path == "/__sim/stats") {
-      json::object by_route;
-      for (auto& [k, v] : calls_) by_route[k] = v;
-      co_return http::make_response(req, 200, json::serialize(json::object{
-          {"total_calls", total_}, {"records_updated", records_updated_}, {"calls", by_route}}));
-    }
+    if (path == "/__sim/stats") co_return http::make_response(req, 200, json::serialize(stats_json_locked()));
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
   auto res = route(req, path, query);
@@ -560,11 +575,9 @@ Response HubspotSim::search(const Request& req, const std::string& type) {
 }
 
 Response HubspotSim::batch_update(const Request& req, const std::string& type) {
-  boost::system::error_code ec;
-  auto v = json::parse(req.body(), ec);
-  if (ec || !v.is_object() || !v.as_object().contains("inputs") || !v.at("inputs").is_array())
-    return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON: expected {\"inputs\":[...]}");
-  auto& inputs = v.at("inputs").as_array();
+  auto parsed = batch_inputs(req.body());
+  if (!parsed) return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON: expected {\"inputs\":[...]}");
+  const auto& inputs = *parsed;
   if (inputs.size() > 100)
     return error(req, 400, "VALIDATION_ERROR", "Batch input must contain at most 100 inputs, got " + std::to_string(inputs.size()));
   std::set<std::string> seen;
@@ -660,13 +673,7 @@ Response HubspotSim::read_one(const Request& req, const std::string& type, const
   auto it = num ? objects_[type].find(static_cast<std::int64_t>(*num)) : objects_[type].end();
   if (it == objects_[type].end())
     return error(req, 404, "OBJECT_NOT_FOUND", "resource not found", {{"context", json::object{{"id", json::array{json::value(id)}}}}});
-  std::vector<std::string> wanted;
-  auto props = query_param(query, "properties");
-  for (std::size_t i = 0, j; !props.empty() && i <= props.size(); i = j + 1) {
-    j = props.find(',', i);
-    if (j == std::string::npos) j = props.size();
-    wanted.push_back(props.substr(i, j - i));
-  }
+  const auto wanted = split_list(query_param(query, "properties"));
   return http::make_response(req, 200, json::serialize(to_json(type, it->first, it->second, &wanted)));
 }
 
@@ -680,13 +687,7 @@ Response HubspotSim::list(const Request& req, const std::string& type, const std
     if (!number(after_s)) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
     after = std::stoll(after_s);
   }
-  std::vector<std::string> wanted;
-  auto props = query_param(query, "properties");
-  for (std::size_t i = 0, j; !props.empty() && i <= props.size(); i = j + 1) {
-    j = props.find(',', i);
-    if (j == std::string::npos) j = props.size();
-    wanted.push_back(props.substr(i, j - i));
-  }
+  const auto wanted = split_list(query_param(query, "properties"));
   json::array results;
   auto& objs = objects_[type];
   auto it = objs.lower_bound(after);
@@ -786,13 +787,11 @@ Response HubspotSim::properties(const Request& req, const std::string& type, con
 Response HubspotSim::associations(const Request& req, const std::string& from, const std::string& to) {
   if ((from != "tickets" && from != "emails") || to != "companies")
     return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets and emails to companies only");
-  boost::system::error_code ec;
-  auto v = json::parse(req.body(), ec);
-  if (ec || !v.is_object() || !v.as_object().contains("inputs") || !v.at("inputs").is_array())
-    return error(req, 400, "VALIDATION_ERROR", "expected {\"inputs\":[...]}");
-  if (v.at("inputs").as_array().size() > 1000) return error(req, 400, "VALIDATION_ERROR", "at most 1000 inputs");
+  auto inputs = batch_inputs(req.body());
+  if (!inputs) return error(req, 400, "VALIDATION_ERROR", "expected {\"inputs\":[...]}");
+  if (inputs->size() > 1000) return error(req, 400, "VALIDATION_ERROR", "at most 1000 inputs");
   json::array results, missing;
-  for (auto& in : v.at("inputs").as_array()) {
+  for (auto& in : *inputs) {
     std::string id(in.at("id").as_string());
     auto n = number(id);
     auto it = n ? ticket_company_.find(static_cast<std::int64_t>(*n)) : ticket_company_.end();

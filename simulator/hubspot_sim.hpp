@@ -60,7 +60,6 @@ class HubspotSim {
   // Creates a record as POST /crm/v3/objects/{type} would; returns its id.
   std::string create(const std::string& type, std::map<std::string, std::string> props,
                      const std::string& associate_company = "");
-  boost::json::object stats_json() const;
 
  private:
   struct Record {
@@ -87,6 +86,7 @@ class HubspotSim {
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,
                               const std::vector<std::string>* props) const;
   std::int64_t tick();
+  boost::json::object stats_json_locked() const;  // caller holds mutex_
   void define_defaults();
 
   HubspotSimOptions opts_;

@@ -91,7 +91,9 @@ Result<std::size_t> App::score_texts() {
 }
 
 Result<scoring::TrainOutcome> App::train() { return scoring::train(*store_, cfg_.model, SystemClock{}.now_ms()); }
-Result<scoring::ScoreOutcome> App::score() { return scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms()); }
+Result<scoring::ScoreOutcome> App::score(const std::set<std::string>* only) {
+  return scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms(), only);
+}
 
 boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
   if (!cfg_.writeback.enabled) co_return sync::FlushStats{};
@@ -137,8 +139,7 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     rep.trained = *t;
     stage("train");
   }
-  auto s = scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms(),
-                               only_touched && !rep.trained ? &rep.pulled.touched : nullptr);
+  auto s = score(only_touched && !rep.trained ? &rep.pulled.touched : nullptr);
   if (!s) co_return s.error();
   rep.scored = *s;
   stage("score");

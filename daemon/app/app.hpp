@@ -39,7 +39,8 @@ class App {
   boost::asio::awaitable<Result<sync::PullStats>> pull(bool full);
   Result<std::size_t> score_texts();
   Result<scoring::TrainOutcome> train();
-  Result<scoring::ScoreOutcome> score();
+  // Scores every customer, or only `only`.
+  Result<scoring::ScoreOutcome> score(const std::set<std::string>* only = nullptr);
   boost::asio::awaitable<Result<sync::FlushStats>> write_back();
   // sync -> sentiment -> train -> score -> write-back. Training happens when `train` says so,
   // or (nullopt) when there is no model or the active one is older than retrain_interval_hours.

@@ -219,7 +219,7 @@ int run_cli(int argc, char** argv) {
           if (q == std::string::npos) q = args[i + 1].size();
           if (q > p) only.insert(args[i + 1].substr(p, q - p));
         }
-    auto r = scoring::score_all(a.store(), cfg->model, SystemClock{}.now_ms(), only.empty() ? nullptr : &only);
+    auto r = a.score(only.empty() ? nullptr : &only);
     if (!r) return fail(r.error());
     std::cout << "scored " << r->scored << " customers with " << r->model_version << "\n";
     return 0;
