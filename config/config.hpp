@@ -46,19 +46,31 @@ struct TierThresholds {
   int medium = 30, high = 50, critical = 70;  // scores at or above are that tier
 };
 
+// The churn signal. With `churn_date_property` set, training is time-aware: snapshots at
+// `snapshot_every_days` intervals, features as of each snapshot, label = churned within
+// `horizon_days` after it. Without it, the label is the current value of `property` and
+// training is cross-sectional (said so in the model report).
 struct LabelConfig {
   std::string property;                          // customer property holding the churn outcome
   std::vector<std::string> positive_values{"true", "yes", "1"};
+  std::string churn_date_property;               // ISO date/time or epoch ms of the churn
+  std::string created_property;                  // when the customer started (no row before it)
+  int horizon_days = 90;
+  int snapshot_every_days = 30;
+  int snapshots = 12;
 };
 
 struct ModelConfig {
   LabelConfig label;
   std::vector<std::string> numeric_properties;
   std::vector<std::string> categorical_properties;
-  std::string algorithm = "gbtree";  // gbtree | gblinear | random_forest
-  int cv_folds = 5;
+  // trained and compared on the same validation rows; the best PR-AUC (then log loss) wins
+  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting"};
+  std::string calibration = "auto";  // auto | platt | isotonic | none
+  double validation_share = 0.2;     // early stopping, model choice and calibration
+  double test_share = 0.2;           // untouched until the final report and the active-model comparison
   int seed = 42;
-  int rounds = 200;
+  int rounds = 500;                  // upper bound for boosting; early stopping picks the count
   int retrain_interval_hours = 24;  // `run` and `serve` retrain when the active model is older
   int max_depth = 4;
   double learning_rate = 0.05;

@@ -40,12 +40,19 @@ void read_model(YamlReader& r, ModelConfig& m) {
   if (auto l = r.child("label", true)) {
     l->read("property", m.label.property, true);
     l->read("positive_values", m.label.positive_values);
+    l->read("churn_date_property", m.label.churn_date_property);
+    l->read("created_property", m.label.created_property);
+    l->read("horizon_days", m.label.horizon_days);
+    l->read("snapshot_every_days", m.label.snapshot_every_days);
+    l->read("snapshots", m.label.snapshots);
     l->finish();
   }
   r.read("numeric_properties", m.numeric_properties);
   r.read("categorical_properties", m.categorical_properties);
-  r.read("algorithm", m.algorithm);
-  r.read("cv_folds", m.cv_folds);
+  r.read("candidates", m.candidates);
+  r.read("calibration", m.calibration);
+  r.read("validation_share", m.validation_share);
+  r.read("test_share", m.test_share);
   r.read("seed", m.seed);
   r.read("rounds", m.rounds);
   r.read("retrain_interval_hours", m.retrain_interval_hours);
@@ -88,9 +95,17 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   }
   if (c.api.max_body_bytes < 1024 || c.api.max_body_bytes > (64 << 20)) bad("api.max_body_bytes", "must be between 1 KiB and 64 MiB");
   const auto& m = c.model;
-  if (m.algorithm != "gbtree" && m.algorithm != "gblinear" && m.algorithm != "random_forest")
-    bad("model.algorithm", "must be gbtree, gblinear or random_forest");
-  if (m.cv_folds < 2 || m.cv_folds > 20) bad("model.cv_folds", "must be between 2 and 20");
+  if (m.candidates.empty()) bad("model.candidates", "must name at least one algorithm");
+  for (const auto& a : m.candidates)
+    if (a != "logistic_regression" && a != "random_forest" && a != "gradient_boosting")
+      bad("model.candidates", "'" + a + "' is not logistic_regression, random_forest or gradient_boosting");
+  if (m.calibration != "auto" && m.calibration != "platt" && m.calibration != "isotonic" && m.calibration != "none")
+    bad("model.calibration", "must be auto, platt, isotonic or none");
+  if (!(m.validation_share >= 0.05 && m.validation_share <= 0.5)) bad("model.validation_share", "must be in [0.05, 0.5]");
+  if (!(m.test_share >= 0.05 && m.test_share <= 0.5)) bad("model.test_share", "must be in [0.05, 0.5]");
+  if (m.label.horizon_days < 1 || m.label.horizon_days > 730) bad("model.label.horizon_days", "must be between 1 and 730");
+  if (m.label.snapshot_every_days < 1) bad("model.label.snapshot_every_days", "must be at least 1");
+  if (m.label.snapshots < 2 || m.label.snapshots > 120) bad("model.label.snapshots", "must be between 2 and 120");
   if (m.rounds < 1 || m.rounds > 5000) bad("model.rounds", "must be between 1 and 5000");
   if (m.retrain_interval_hours < 1) bad("model.retrain_interval_hours", "must be at least 1");
   if (m.max_depth < 1 || m.max_depth > 16) bad("model.max_depth", "must be between 1 and 16");

@@ -47,7 +47,7 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   EXPECT_EQ(first->pulled.customers, static_cast<std::size_t>(n));
   EXPECT_EQ(first->texts_scored, static_cast<std::size_t>(2 * n));
   ASSERT_TRUE(first->trained);
-  EXPECT_GT(first->trained->cv_auc, 0.9);  // the seed's churners have negative, open tickets
+  EXPECT_GT(first->trained->roc_auc, 0.9);  // the seed's churners have negative, open tickets
   EXPECT_EQ(first->scored.scored, static_cast<std::size_t>(n));
   EXPECT_EQ(first->flushed.written, static_cast<std::size_t>(n));
   EXPECT_LE(first->flushed.calls, static_cast<std::size_t>(std::ceil(n / 100.0)));

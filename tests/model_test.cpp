@@ -34,7 +34,7 @@ TEST(Booster, LearnsSignalAndCrossValidates) {
   model::Matrix m;
   std::vector<float> y;
   synthetic(2000, m, y);
-  for (std::string algo : {"gbtree", "gblinear", "random_forest"}) {
+  for (std::string algo : {"gradient_boosting", "logistic_regression", "random_forest"}) {
     model::TrainParams p;
     p.algorithm = algo;
     p.rounds = 60;
@@ -49,7 +49,9 @@ TEST(Booster, ShapContributionsSumToTheMargin) {
   model::Matrix m;
   std::vector<float> y;
   synthetic(500, m, y);
-  auto b = model::Booster::train(m, y, {"gbtree", 30, 3, 0.1, 1});
+  model::TrainParams p;
+  p.rounds = 30, p.max_depth = 3, p.learning_rate = 0.1, p.seed = 1;
+  auto b = model::Booster::train(m, y, p);
   ASSERT_TRUE(b);
   auto probs = b->predict(m);
   auto contrib = b->contributions(m);
@@ -71,7 +73,9 @@ TEST(Booster, SavedModelPredictsTheSame) {
   model::Matrix m;
   std::vector<float> y;
   synthetic(300, m, y);
-  auto b = model::Booster::train(m, y, {"gbtree", 10, 3, 0.1, 1});
+  model::TrainParams p;
+  p.rounds = 10, p.max_depth = 3, p.learning_rate = 0.1, p.seed = 1;
+  auto b = model::Booster::train(m, y, p);
   auto blob = b->save();
   ASSERT_TRUE(blob);
   auto again = model::Booster::load(*blob);

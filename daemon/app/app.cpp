@@ -218,8 +218,9 @@ std::string format_report(const PipelineReport& r, const std::string& url) {
   row("contacts synced", std::to_string(r.pulled.contacts));
   row("texts scored", std::to_string(r.texts_scored) + " (sentiment, fastText)");
   if (r.trained) {
-    std::snprintf(buf, sizeof buf, "%s, %d-fold CV AUC %.3f on %zu customers (%zu churned)%s", r.trained->version.c_str(),
-                  5, r.trained->cv_auc, r.trained->rows, r.trained->positives, r.trained->activated ? "" : " [not activated]");
+    std::snprintf(buf, sizeof buf, "%s (%s calibration), test ROC-AUC %.3f PR-AUC %.3f on %zu rows (%zu churned)%s",
+                  r.trained->version.c_str(), r.trained->calibration.c_str(), r.trained->roc_auc, r.trained->pr_auc,
+                  r.trained->rows, r.trained->positives, r.trained->activated ? "" : " [not activated]");
     row("model trained", buf);
   }
   std::string tiers;

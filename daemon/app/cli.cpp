@@ -6,6 +6,7 @@
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
+#include "daemon/report/report.hpp"
 #include "daemon/sentiment/sentiment.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/json.hpp>
+
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -38,7 +42,12 @@ Commands:
                         one of uci, xed, xed-neutral, fasttext
   sentiment eval --model FILE CORPUS...   accuracy and macro-F1 of a model on labelled texts
   sentiment predict TEXT  print the sentiment of one text
-  train                 train a churn model on the synced customers
+  train [--report FILE] train the candidate churn models on the synced customers, keep the best (calibrated)
+                        and activate it if no worse than the active one; --report writes the model report
+  models list           every trained model, newest first (* = active)
+  models show [MODEL]   a model's training window, candidates and metrics (default: the active one)
+  models report [MODEL] --out FILE   the HTML model report (curves, calibration, lift, importance, drift)
+  models activate MODEL make MODEL (id or version) the one that scores
   score [--only ID,ID]  score every customer (or only these) with the active model
   writeback             queue changed fields and send them to the CRM
   setup [--dry-run]     check the CRM connection and create the ChurnGuard fields
@@ -65,6 +74,84 @@ Result<std::vector<sentiment::LabelledText>> read_corpora(const std::vector<std:
     data.insert(data.end(), part->begin(), part->end());
   }
   return data;
+}
+
+Result<void> write_report(const store::ModelRecord& m, const std::vector<store::FeatureDrift>& drift,
+                          const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return make_error(ErrorKind::io, "cannot write the report to " + path);
+  out << report::model_report_html(m, drift);
+  out.close();
+  if (!out) return make_error(ErrorKind::io, "writing the report to " + path + " failed (disk full?)");
+  return {};
+}
+
+int models_command(App& a, const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 1 ? args[1] : "list";
+  auto& st = a.store();
+  auto find = [&](std::size_t at) -> std::optional<store::ModelRecord> {
+    for (std::size_t i = at; i < args.size(); ++i)
+      if (args[i].rfind("--", 0) != 0 && (i == 0 || args[i - 1] != "--out")) return st.model(args[i]);
+    return st.active_model();
+  };
+  if (sub == "list") {
+    std::printf("%-4s %-44s %-20s %8s %8s %8s  %s\n", "id", "version", "algorithm", "ROC-AUC", "PR-AUC", "Brier", "trained");
+    for (const auto& m : st.models()) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(m.metrics_json, ec);
+      auto num = [&](const char* k) {
+        auto* p = !ec && v.is_object() ? v.as_object().if_contains(k) : nullptr;
+        return p && p->is_number() ? p->to_number<double>() : NAN;
+      };
+      std::printf("%-4lld %-44s %-20s %8.3f %8.3f %8.4f  %s%s\n", static_cast<long long>(m.id), m.version.c_str(),
+                  m.algorithm.c_str(), num("roc_auc"), num("pr_auc"), num("brier"), format_iso8601(m.created_ms).c_str(),
+                  m.active ? "  *active" : "");
+    }
+    return 0;
+  }
+  if (sub == "show") {
+    auto m = find(2);
+    if (!m) return fail(make_error(ErrorKind::not_found, args.size() > 2 ? "no model " + args[2] : "no active model"));
+    std::cout << "id: " << m->id << "\nversion: " << m->version << "\nactive: " << (m->active ? "yes" : "no")
+              << "\ntrained: " << format_iso8601(m->created_ms) << "\nalgorithm: " << m->algorithm
+              << "\nmetrics (test rows): " << m->metrics_json << "\ntransform: " << m->transform_json.substr(0, 200)
+              << (m->transform_json.size() > 200 ? "..." : "") << "\n";
+    boost::system::error_code ec;
+    auto d = boost::json::parse(m->details_json, ec);
+    if (!ec && d.is_object()) {
+      auto& o = d.as_object();
+      for (const char* k : {"mode", "note", "window", "horizon_days", "rows", "positives", "split", "chosen", "calibration",
+                            "candidates", "comparison"})
+        if (auto* p = o.if_contains(k)) std::cout << k << ": " << boost::json::serialize(*p) << "\n";
+    }
+    auto drift = st.drift(m->id);
+    if (!drift.empty()) {
+      std::cout << "drift (PSI, highest first):";
+      for (std::size_t i = 0; i < drift.size() && i < 5; ++i) std::printf(" %s %.3f;", drift[i].source.c_str(), drift[i].psi);
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  if (sub == "report") {
+    std::string out;
+    for (std::size_t i = 2; i + 1 < args.size(); ++i)
+      if (args[i] == "--out") out = args[i + 1];
+    if (out.empty()) return fail(make_error(ErrorKind::invalid_input, "usage: churnguard models report [MODEL] --out FILE"));
+    auto m = find(2);
+    if (!m) return fail(make_error(ErrorKind::not_found, "no such model"));
+    if (auto w = write_report(*m, st.drift(m->id), out); !w) return fail(w.error());
+    std::cout << "report: " << out << "\n";
+    return 0;
+  }
+  if (sub == "activate") {
+    if (args.size() < 3) return fail(make_error(ErrorKind::invalid_input, "usage: churnguard models activate MODEL"));
+    auto m = st.model(args[2]);
+    if (!m) return fail(make_error(ErrorKind::not_found, "no model with id or version '" + args[2] + "'"));
+    if (auto r = st.activate_model(m->id); !r) return fail(r.error());
+    std::cout << "active model: " << m->version << " (run `churnguard score` to re-score with it)\n";
+    return 0;
+  }
+  return fail(make_error(ErrorKind::invalid_input, "unknown models command '" + sub + "' (list, show, report, activate)"));
 }
 
 int sentiment_eval(const std::vector<std::string>& args) {
@@ -140,6 +227,10 @@ int run_cli(int argc, char** argv) {
   }
   const std::string cmd = args[0];
   auto has = [&](const char* flag) { return std::find(args.begin(), args.end(), flag) != args.end(); };
+  auto value_of = [&](const char* flag) {
+    auto it = std::find(args.begin(), args.end(), flag);
+    return it != args.end() && it + 1 != args.end() ? *(it + 1) : std::string();
+  };
   if (cmd == "--version" || cmd == "version") {
     std::cout << "churnguard " << churnguard::version << "\n";
     return 0;
@@ -205,11 +296,19 @@ int run_cli(int argc, char** argv) {
   if (cmd == "train") {
     auto r = a.train();
     if (!r) return fail(r.error());
-    std::cout << "model " << r->version << ": CV AUC " << r->cv_auc << " on " << r->rows << " customers ("
-              << r->positives << " churned), " << r->features << " features; "
-              << (r->activated ? "activated" : "NOT activated (worse than the active model)") << "\n" << r->note << "\n";
+    std::printf("model %s: %s, %s calibration; test ROC-AUC %.3f, PR-AUC %.3f, Brier %.4f on %zu rows (%zu churned), "
+                "%zu features\n%s (%s)\n%s\n",
+                r->version.c_str(), r->algorithm.c_str(), r->calibration.c_str(), r->roc_auc, r->pr_auc, r->brier,
+                r->rows, r->positives, r->features, r->activated ? "activated" : "NOT activated", r->decision.c_str(),
+                r->note.c_str());
+    if (auto out = value_of("--report"); !out.empty()) {
+      auto m = a.store().model(r->version);
+      if (auto w = write_report(*m, a.store().drift(m->id), out); !w) return fail(w.error());
+      std::printf("report: %s\n", out.c_str());
+    }
     return 0;
   }
+  if (cmd == "models") return models_command(a, args);
   if (cmd == "score") {
     std::set<std::string> only;
     for (std::size_t i = 1; i + 1 < args.size(); ++i)

@@ -1,5 +1,7 @@
 #include "daemon/app/routes.hpp"
 
+#include "daemon/report/report.hpp"
+
 #include "connectors/hubspot/webhook.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
@@ -50,7 +52,7 @@ std::string status_page(App& app) {
        ".critical{color:#b00020;font-weight:600}.high{color:#d35400}.medium{color:#b7950b}.low{color:#1e8449}"
        "</style></head><body><h1>ChurnGuard</h1>";
   o << "<p>CRM: " << escape_html(app.crm().name()) << " &middot; model: "
-    << (model ? escape_html(model->version) : "none yet") << " &middot; last run: "
+    << (model ? "<a href=\"/models/active/report\">" + escape_html(model->version) + "</a>" : std::string("none yet")) << " &middot; last run: "
     << (st.last_run_ms ? format_iso8601(st.last_run_ms) : "never") << "</p>";
   if (!st.last_error.empty()) o << "<p class=critical>Last run failed: " << escape_html(st.last_error) << "</p>";
   o << "<h2>Store</h2><table><tr><th>customers</th><td>" << c.customers << "</td></tr><tr><th>activities</th><td>"
@@ -82,6 +84,12 @@ std::string metrics(App& app) {
   o << "# TYPE churnguard_pipeline_runs_total counter\nchurnguard_pipeline_runs_total " << st.runs << "\n"
     << "# TYPE churnguard_webhook_runs_total counter\nchurnguard_webhook_runs_total " << st.webhook_runs << "\n";
   o << "# TYPE churnguard_last_run_timestamp_seconds gauge\nchurnguard_last_run_timestamp_seconds " << st.last_run_ms / 1000 << "\n";
+  if (auto active = app.store().active_model()) {
+    o << "# HELP churnguard_feature_psi Population stability of each feature, today against the active model's training rows\n"
+      << "# TYPE churnguard_feature_psi gauge\n";
+    for (const auto& d : app.store().drift(active->id))
+      o << "churnguard_feature_psi{feature=\"" << d.source << "\"} " << d.psi << "\n";
+  }
   return o.str();
 }
 
@@ -146,6 +154,12 @@ http::Handler make_routes(App& app) {
     if (path == "/healthz")
       co_return http::make_response(req, 200, json::serialize(json::object{{"status", "ok"}, {"crm", app.crm().name()}}));
     if (path == "/metrics") co_return http::make_response(req, 200, metrics(app), "text/plain; version=0.0.4");
+    if (path == "/models/active/report") {
+      auto active = app.store().active_model();
+      if (!active) co_return json_error(req, 404, "no trained model yet");
+      co_return http::make_response(req, 200, report::model_report_html(*active, app.store().drift(active->id)),
+                                    "text/html; charset=utf-8");
+    }
     if (path == "/") co_return http::make_response(req, 200, status_page(app), "text/html; charset=utf-8");
     co_return json_error(req, 404, "not found");
   };

@@ -38,11 +38,12 @@ Matrix Matrix::subset(const std::vector<std::size_t>& ids) const {
   return s;
 }
 
-Booster::Booster(Booster&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)) {}
+Booster::Booster(Booster&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)), rounds_(o.rounds_) {}
 Booster& Booster::operator=(Booster&& o) noexcept {
   if (this != &o) {
     if (handle_) XGBoosterFree(handle_);
     handle_ = std::exchange(o.handle_, nullptr);
+    rounds_ = o.rounds_;
   }
   return *this;
 }
@@ -50,34 +51,87 @@ Booster::~Booster() {
   if (handle_) XGBoosterFree(handle_);
 }
 
-Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels, const TrainParams& p) {
-  if (labels.size() != m.rows) return make_error(ErrorKind::model, "labels and rows differ in number");
-  DMatrix d;
-  if (auto r = make_dmatrix(m, d); !r) return r.error();
-  if (XGDMatrixSetFloatInfo(d.h, "label", labels.data(), labels.size()) != 0) return xgb_error("setting labels");
-  Booster b;
-  if (XGBoosterCreate(&d.h, 1, &b.handle_) != 0) return xgb_error("creating a booster");
-  auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(b.handle_, k, v.c_str()) == 0; };
-  bool ok = set("objective", "binary:logistic") && set("eval_metric", "auc") && set("nthread", "2") &&
-            set("seed", std::to_string(p.seed)) && set("verbosity", "0");
-  int rounds = p.rounds;
-  if (p.algorithm == "gblinear") {
-    ok = ok && set("booster", "gblinear") && set("eta", std::to_string(p.learning_rate * 10)) && set("lambda", "1");
+bool known_algorithm(const std::string& n) {
+  return n == "logistic_regression" || n == "random_forest" || n == "gradient_boosting";
+}
+
+namespace {
+
+Result<void> configure(BoosterHandle h, const TrainParams& p) {
+  std::vector<std::pair<std::string, std::string>> kv{
+      {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", "2"},
+      {"seed", std::to_string(p.seed)}, {"verbosity", "0"}};
+  if (p.algorithm == "logistic_regression") {
+    // Cyclic coordinate descent is deterministic (shotgun is not, with threads).
+    kv.insert(kv.end(), {{"booster", "gblinear"}, {"updater", "coord_descent"}, {"feature_selector", "cyclic"},
+                         {"eta", "0.5"}, {"lambda", std::to_string(p.l2)}, {"alpha", "0"}});
   } else if (p.algorithm == "random_forest") {
     // A forest is one boosting round of many parallel, subsampled trees with no shrinkage.
-    ok = ok && set("booster", "gbtree") && set("num_parallel_tree", "200") && set("subsample", "0.632") &&
-         set("colsample_bynode", "0.6") && set("eta", "1") && set("max_depth", std::to_string(p.max_depth + 4)) &&
-         set("tree_method", "hist");
-    rounds = 1;
+    kv.insert(kv.end(), {{"booster", "gbtree"}, {"num_parallel_tree", std::to_string(p.forest_trees)},
+                         {"subsample", "0.632"}, {"colsample_bynode", "0.5"}, {"eta", "1"},
+                         {"max_depth", std::to_string(p.max_depth + 4)}, {"min_child_weight", "1"},
+                         {"lambda", "0"}, {"tree_method", "hist"}});
+  } else if (p.algorithm == "gradient_boosting") {
+    kv.insert(kv.end(), {{"booster", "gbtree"}, {"eta", std::to_string(p.learning_rate)},
+                         {"max_depth", std::to_string(p.max_depth)}, {"subsample", "0.8"},
+                         {"colsample_bytree", "0.8"}, {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)},
+                         {"tree_method", "hist"}});
   } else {
-    ok = ok && set("booster", "gbtree") && set("eta", std::to_string(p.learning_rate)) &&
-         set("max_depth", std::to_string(p.max_depth)) && set("subsample", "0.8") && set("colsample_bytree", "0.8") &&
-         set("min_child_weight", "2") && set("tree_method", "hist");
+    return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm +
+                                            "' (logistic_regression, random_forest or gradient_boosting)");
   }
-  if (!ok) return xgb_error("setting parameters");
-  for (int i = 0; i < rounds; ++i)
-    if (XGBoosterUpdateOneIter(b.handle_, i, d.h) != 0) return xgb_error("training round " + std::to_string(i));
-  return b;
+  for (const auto& [k, v] : kv)
+    if (XGBoosterSetParam(h, k.c_str(), v.c_str()) != 0) return xgb_error("setting " + k + "=" + v);
+  return {};
+}
+
+// "[3]\tvalid-logloss:0.41233" -> 0.41233
+double parse_eval(const char* text) {
+  std::string s(text ? text : "");
+  auto colon = s.rfind(':');
+  return colon == std::string::npos ? NAN : std::atof(s.c_str() + colon + 1);
+}
+
+}  // namespace
+
+Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels, const TrainParams& p,
+                               const Matrix* valid, const std::vector<float>* valid_labels) {
+  if (labels.size() != m.rows) return make_error(ErrorKind::model, "labels and rows differ in number");
+  DMatrix d, v;
+  if (auto r = make_dmatrix(m, d); !r) return r.error();
+  if (XGDMatrixSetFloatInfo(d.h, "label", labels.data(), labels.size()) != 0) return xgb_error("setting labels");
+  int rounds = p.algorithm == "random_forest" ? 1 : p.rounds;
+  const bool early = valid && valid_labels && p.early_stopping_rounds > 0 && rounds > 1;
+  if (early) {
+    if (valid_labels->size() != valid->rows) return make_error(ErrorKind::model, "validation labels and rows differ");
+    if (auto r = make_dmatrix(*valid, v); !r) return r.error();
+    if (XGDMatrixSetFloatInfo(v.h, "label", valid_labels->data(), valid_labels->size()) != 0)
+      return xgb_error("setting validation labels");
+  }
+  auto run = [&](int n, bool watch) -> Result<Booster> {
+    Booster b;
+    if (XGBoosterCreate(&d.h, 1, &b.handle_) != 0) return xgb_error("creating a booster");
+    if (auto r = configure(b.handle_, p); !r) return r.error();
+    double best = INFINITY;
+    int best_round = 0;
+    for (int i = 0; i < n; ++i) {
+      if (XGBoosterUpdateOneIter(b.handle_, i, d.h) != 0) return xgb_error("training round " + std::to_string(i));
+      if (!watch) continue;
+      const char* names[] = {"valid"};
+      const char* out = nullptr;
+      if (XGBoosterEvalOneIter(b.handle_, i, &v.h, names, 1, &out) != 0) return xgb_error("evaluating round " + std::to_string(i));
+      double loss = parse_eval(out);
+      if (loss < best - 1e-7) best = loss, best_round = i;
+      if (i - best_round >= p.early_stopping_rounds) break;
+    }
+    b.rounds_ = watch ? best_round + 1 : n;
+    return b;
+  };
+  if (!early) return run(rounds, false);
+  auto probe = run(rounds, true);
+  if (!probe) return probe.error();
+  // Retrain to the best count: seeded, so the first rounds are the same trees.
+  return run(probe->rounds_, false);
 }
 
 Result<Booster> Booster::load(const std::string& blob) {
@@ -110,24 +164,6 @@ Result<std::vector<float>> Booster::run(const Matrix& m, int type) const {
 
 Result<std::vector<float>> Booster::predict(const Matrix& m) const { return run(m, 0); }
 Result<std::vector<float>> Booster::contributions(const Matrix& m) const { return run(m, 2); }
-
-double roc_auc(const std::vector<float>& s, const std::vector<float>& y) {
-  std::vector<std::size_t> idx(s.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return s[a] < s[b]; });
-  double rank_sum = 0, pos = 0;
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j < idx.size() && s[idx[j]] == s[idx[i]]) ++j;
-    double avg_rank = (i + j + 1) / 2.0;  // 1-based average rank of the tie group
-    for (std::size_t k = i; k < j; ++k)
-      if (y[idx[k]] > 0.5) rank_sum += avg_rank, ++pos;
-    i = j;
-  }
-  double neg = static_cast<double>(s.size()) - pos;
-  if (pos == 0 || neg == 0) return 0.5;
-  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
-}
 
 Result<double> cross_validate_auc(const Matrix& m, const std::vector<float>& y, const TrainParams& p, int folds) {
   std::vector<std::size_t> pos, neg;

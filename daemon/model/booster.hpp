@@ -3,6 +3,7 @@
 // save/load. Every XGBoost return code is checked and its message carried in the error.
 // Not thread-safe: one Booster per thread.
 #include "daemon/core/error.hpp"
+#include "daemon/model/metrics.hpp"
 
 #include <memory>
 #include <string>
@@ -17,23 +18,36 @@ struct Matrix {
   [[nodiscard]] Matrix subset(const std::vector<std::size_t>& row_ids) const;
 };
 
+// The three candidate families, all through XGBoost:
+//   logistic_regression  gblinear with the logistic objective (features standardised by Model)
+//   random_forest        one round of `forest_trees` parallel trees on bootstrap-sized subsamples
+//   gradient_boosting    boosted trees
 struct TrainParams {
-  std::string algorithm = "gbtree";  // gbtree | gblinear | random_forest
-  int rounds = 200;
+  std::string algorithm = "gradient_boosting";
+  int rounds = 500;                 // upper bound; early stopping picks the count
+  int early_stopping_rounds = 30;   // stop when validation log loss has not improved for this many
   int max_depth = 4;
   double learning_rate = 0.05;
+  int forest_trees = 100;
+  double l2 = 1.0;
   int seed = 42;
 };
 
+bool known_algorithm(const std::string& name);
+
 class Booster {
  public:
-  static Result<Booster> train(const Matrix& m, const std::vector<float>& labels, const TrainParams& p);
+  // With a validation set, trains until its log loss stops improving, then keeps the best
+  // number of rounds (rounds_used()).
+  static Result<Booster> train(const Matrix& m, const std::vector<float>& labels, const TrainParams& p,
+                               const Matrix* valid = nullptr, const std::vector<float>* valid_labels = nullptr);
   static Result<Booster> load(const std::string& blob);
   Booster(Booster&&) noexcept;
   Booster& operator=(Booster&&) noexcept;
   ~Booster();
 
   [[nodiscard]] Result<std::string> save() const;
+  [[nodiscard]] int rounds_used() const { return rounds_; }
   // P(churn) per row.
   [[nodiscard]] Result<std::vector<float>> predict(const Matrix& m) const;
   // SHAP contributions per row: cols values then the bias; each row sums to the margin.
@@ -43,10 +57,8 @@ class Booster {
   Booster() = default;
   Result<std::vector<float>> run(const Matrix& m, int type) const;
   void* handle_ = nullptr;
+  int rounds_ = 0;
 };
-
-// Area under the ROC curve (ties averaged).
-double roc_auc(const std::vector<float>& scores, const std::vector<float>& labels);
 
 // Stratified k-fold cross-validation AUC, folds assigned by a seeded shuffle.
 Result<double> cross_validate_auc(const Matrix& m, const std::vector<float>& labels, const TrainParams& p, int folds);

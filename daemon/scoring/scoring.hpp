@@ -1,9 +1,11 @@
 #pragma once
-// Trains churn models from the store and scores every customer: calibrated-by-objective
-// probability, 0-100 score, tier and top reasons from SHAP contributions. Pure logic over the
-// store's types plus the store itself; no network.
+// Trains churn models from the store (candidates compared on the same validation rows, the
+// winner calibrated, kept in the registry, activated only if no worse than the active model
+// on the same test rows) and scores every customer: calibrated probability, 0-100 score, tier,
+// top reasons from SHAP contributions, and each feature's drift since training.
 #include "config/config.hpp"
 #include "daemon/features/features.hpp"
+#include "daemon/scoring/reasons.hpp"
 #include "daemon/store/store.hpp"
 
 #include <set>
@@ -12,11 +14,13 @@ namespace cg::scoring {
 
 struct TrainOutcome {
   std::int64_t model_id = 0;
-  std::string version;
-  double cv_auc = 0;
+  std::string version, algorithm, calibration;
+  double pr_auc = 0, roc_auc = 0, brier = 0;  // calibrated, on the test rows
   std::size_t rows = 0, positives = 0, features = 0;
+  bool time_aware = false;
   bool activated = false;
-  std::string note;
+  std::string note;      // how the rows were made
+  std::string decision;  // why the model was or was not activated
 };
 
 Result<TrainOutcome> train(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms);
@@ -26,17 +30,11 @@ struct ScoreOutcome {
   std::string model_version;
   std::map<std::string, int> tiers;  // tier -> customers
   std::size_t with_sentiment = 0, with_engagement = 0;
+  std::vector<store::FeatureDrift> drift;  // full passes only
 };
 
 // Scores every customer, or only `only` (an incremental pass after a webhook).
 Result<ScoreOutcome> score_all(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms,
                                const std::set<std::string>* only = nullptr);
-
-std::string tier_for(int score, const config::TierThresholds& t);
-
-// The k sources whose summed contributions push risk up most, as phrases.
-std::vector<std::string> top_reasons(const float* contributions, const std::vector<std::string>& sources,
-                                     const std::map<std::string, std::string>& display,
-                                     const std::map<std::string, std::string>& phrases, std::size_t k = 3);
 
 }  // namespace cg::scoring

@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 3> migrations{R"sql(
+inline constexpr std::array<std::string_view, 4> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -95,6 +95,20 @@ ALTER TABLE scores ADD COLUMN engagement REAL;
 R"sql(
 CREATE INDEX texts_activity ON texts(activity_id);
 CREATE INDEX activities_kind_time ON activities(kind, occurred_ms);
+)sql",
+// 4: the model registry keeps how to use a model (standardisation, calibration) and what is known
+// of it (training window, candidates, validation and test metrics, curves, drift baseline); the
+// latest population stability of each feature against the active model's training data.
+R"sql(
+ALTER TABLE models ADD COLUMN transform TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE models ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE drift (
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  source TEXT NOT NULL,
+  psi REAL NOT NULL,
+  computed_ms INTEGER NOT NULL,
+  PRIMARY KEY (model_id, source)
+);
 )sql"};
 
 }  // namespace cg::store

@@ -306,14 +306,16 @@ Result<void> Store::set_sentiments(const std::vector<std::pair<std::string, doub
 Result<std::int64_t> Store::save_model(const ModelRecord& m) {
   try {
     SQLite::Statement q(*db_,
-                        "INSERT INTO models(version, created_ms, algorithm, features, metrics, blob, active) "
-                        "VALUES(?,?,?,?,?,?,0)");
+                        "INSERT INTO models(version, created_ms, algorithm, features, metrics, blob, transform, details, "
+                        "active) VALUES(?,?,?,?,?,?,?,?,0)");
     q.bind(1, m.version);
     q.bind(2, static_cast<int64_t>(m.created_ms));
     q.bind(3, m.algorithm);
     q.bind(4, m.features_json);
     q.bind(5, m.metrics_json);
     q.bind(6, m.blob.data(), static_cast<int>(m.blob.size()));
+    q.bind(7, m.transform_json);
+    q.bind(8, m.details_json);
     q.exec();
     return static_cast<std::int64_t>(db_->getLastInsertRowid());
   } catch (const std::exception& e) {
@@ -338,9 +340,11 @@ Result<void> Store::activate_model(std::int64_t id) {
   }
 }
 
-std::optional<ModelRecord> Store::active_model() const {
-  SQLite::Statement q(*db_, "SELECT id, version, created_ms, algorithm, features, metrics, blob FROM models WHERE active=1");
-  if (!q.executeStep()) return std::nullopt;
+namespace {
+
+constexpr const char* kModelColumns = "id, version, created_ms, algorithm, features, metrics, transform, details, active";
+
+ModelRecord model_row(SQLite::Statement& q) {
   ModelRecord m;
   m.id = q.getColumn(0).getInt64();
   m.version = q.getColumn(1).getString();
@@ -348,10 +352,69 @@ std::optional<ModelRecord> Store::active_model() const {
   m.algorithm = q.getColumn(3).getString();
   m.features_json = q.getColumn(4).getString();
   m.metrics_json = q.getColumn(5).getString();
-  auto blob = q.getColumn(6);
-  m.blob.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
-  m.active = true;
+  m.transform_json = q.getColumn(6).getString();
+  m.details_json = q.getColumn(7).getString();
+  m.active = q.getColumn(8).getInt() != 0;
+  if (q.getColumnCount() > 9) {
+    auto blob = q.getColumn(9);
+    m.blob.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+  }
   return m;
+}
+
+}  // namespace
+
+std::optional<ModelRecord> Store::active_model() const {
+  SQLite::Statement q(*db_, std::string("SELECT ") + kModelColumns + ", blob FROM models WHERE active=1");
+  if (!q.executeStep()) return std::nullopt;
+  return model_row(q);
+}
+
+std::vector<ModelRecord> Store::models() const {
+  SQLite::Statement q(*db_, std::string("SELECT ") + kModelColumns + " FROM models ORDER BY id DESC");
+  std::vector<ModelRecord> out;
+  while (q.executeStep()) out.push_back(model_row(q));
+  return out;
+}
+
+std::optional<ModelRecord> Store::model(const std::string& key) const {
+  SQLite::Statement q(*db_, std::string("SELECT ") + kModelColumns +
+                                ", blob FROM models WHERE version=? OR CAST(id AS TEXT)=? ORDER BY version=? DESC");
+  q.bind(1, key);
+  q.bind(2, key);
+  q.bind(3, key);
+  if (!q.executeStep()) return std::nullopt;
+  return model_row(q);
+}
+
+Result<void> Store::save_drift(std::int64_t model_id, const std::vector<FeatureDrift>& drift) {
+  try {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement del(*db_, "DELETE FROM drift WHERE model_id=?");
+    del.bind(1, static_cast<int64_t>(model_id));
+    del.exec();
+    SQLite::Statement ins(*db_, "INSERT INTO drift(model_id, source, psi, computed_ms) VALUES(?,?,?,?)");
+    for (const auto& d : drift) {
+      ins.bind(1, static_cast<int64_t>(model_id));
+      ins.bind(2, d.source);
+      ins.bind(3, d.psi);
+      ins.bind(4, static_cast<int64_t>(d.computed_ms));
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("saving feature drift", e);
+  }
+}
+
+std::vector<FeatureDrift> Store::drift(std::int64_t model_id) const {
+  SQLite::Statement q(*db_, "SELECT source, psi, computed_ms FROM drift WHERE model_id=? ORDER BY psi DESC");
+  q.bind(1, static_cast<int64_t>(model_id));
+  std::vector<FeatureDrift> out;
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getDouble(), q.getColumn(2).getInt64()});
+  return out;
 }
 
 Result<void> Store::save_scores(const std::vector<Score>& scores) {

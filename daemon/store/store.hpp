@@ -17,7 +17,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 struct Customer {
   std::string id;
@@ -53,7 +53,15 @@ struct ModelRecord {
   std::string features_json;  // feature spec
   std::string metrics_json;
   std::string blob;           // the booster, XGBoost UBJSON
+  std::string transform_json = "{}";  // standardisation and calibration (model::Model)
+  std::string details_json = "{}";    // training window, candidates, metrics, curves, drift baseline
   bool active = false;
+};
+
+struct FeatureDrift {
+  std::string source;
+  double psi = 0;
+  std::int64_t computed_ms = 0;
 };
 
 struct Score {
@@ -108,6 +116,13 @@ class Store {
   Result<std::int64_t> save_model(const ModelRecord& m);
   Result<void> activate_model(std::int64_t id);
   [[nodiscard]] std::optional<ModelRecord> active_model() const;
+  // Every model, newest first, without blobs.
+  [[nodiscard]] std::vector<ModelRecord> models() const;
+  // One model by id or version.
+  [[nodiscard]] std::optional<ModelRecord> model(const std::string& id_or_version) const;
+  // Replaces the stored drift of a model.
+  Result<void> save_drift(std::int64_t model_id, const std::vector<FeatureDrift>& drift);
+  [[nodiscard]] std::vector<FeatureDrift> drift(std::int64_t model_id) const;
 
   Result<void> save_scores(const std::vector<Score>& scores);
   [[nodiscard]] std::map<std::string, Score> latest_scores() const;

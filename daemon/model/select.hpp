@@ -1,0 +1,60 @@
+#pragma once
+// Model selection: split the rows, train every candidate on the same training rows (boosting
+// stops early on the validation rows), pick the best PR-AUC on validation (log loss breaks
+// ties within 0.001), fit the calibrator on the winner's validation predictions, and measure
+// the calibrated model once on the untouched test rows.
+//
+// Rows with times (snapshots) are split by time, whole snapshot dates to a part, oldest to
+// training, newest to test, and a part only keeps rows whose label window closed before the
+// next part starts (an embargo of one horizon), so no label peeks into a later part. Rows
+// without times are split at random, stratified by label.
+#include "daemon/model/model.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace cg::model {
+
+struct Dataset {
+  Matrix x;
+  std::vector<float> y;
+  std::vector<std::int64_t> time;  // snapshot time per row; empty when cross-sectional
+  std::int64_t horizon_ms = 0;     // label window after each snapshot
+};
+
+struct SelectOptions {
+  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting"};
+  TrainParams params;               // algorithm is set per candidate
+  std::string calibration = "auto";
+  double validation_share = 0.2;
+  double test_share = 0.2;          // 0: no test part (the caller measures elsewhere)
+};
+
+struct Split {
+  std::vector<std::size_t> train, valid, test;
+  bool by_time = false;
+  std::size_t embargoed = 0;  // rows dropped so that no label window overlaps a later part
+};
+
+// Deterministic for a seed.
+Result<Split> split_rows(const Dataset& d, double validation_share, double test_share, int seed);
+
+struct CandidateResult {
+  std::string algorithm;
+  int rounds = 0;
+  Metrics valid;  // uncalibrated, on the validation rows
+  double train_seconds = 0;
+};
+
+struct Selection {
+  std::optional<Model> model;
+  std::vector<CandidateResult> candidates;
+  std::string chosen;
+  Split split;
+  Metrics valid, test_raw, test;  // chosen model: validation (raw), test before and after calibration
+  std::vector<float> test_raw_probs, test_probs, test_labels;
+};
+
+Result<Selection> select_model(const Dataset& d, const SelectOptions& o);
+
+}  // namespace cg::model

@@ -1,0 +1,42 @@
+#pragma once
+// Training rows from the store, without leakage.
+//
+// Time-aware (model.label.churn_date_property set): snapshots at t = (today - horizon),
+// then every `snapshot_every_days` before it. A customer is a row at t if it existed
+// (created_property <= t, when configured) and had not churned (churn date > t or none);
+// its label is 1 when the churn date falls in (t, t + horizon], and its features are computed
+// as of t, so nothing after t is read. Every snapshot's label window has closed by today.
+//
+// Cross-sectional (no churn date): one row per customer whose label property is set, labelled by
+// its current value, features as of today. Said so in the model's report.
+#include "config/config.hpp"
+#include "daemon/features/features.hpp"
+#include "daemon/model/select.hpp"
+
+namespace cg::scoring {
+
+struct TrainingRows {
+  std::vector<const store::Customer*> customer;  // per row
+  std::vector<std::int64_t> as_of;               // per row
+  std::vector<float> label;
+  bool time_aware = false;
+  std::int64_t horizon_ms = 0;
+  std::int64_t from_ms = 0, to_ms = 0;  // first and last snapshot (or today)
+  std::string note;
+};
+
+// `customers` must outlive the result.
+Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers, const config::LabelConfig& label,
+                                   std::int64_t now_ms);
+
+// Features of the rows under `spec`, one features::build per snapshot date. Marketing
+// counters (current totals only) are used for rows as of today, never for back-dated rows.
+features::CustomerFeatures features_of(const features::FeatureSpec& spec, const TrainingRows& rows,
+                                       const std::vector<std::size_t>& which,
+                                       const std::vector<store::Activity>& activities,
+                                       const std::map<std::string, store::MarketingStats>& marketing, std::int64_t now_ms);
+
+// Parses a CRM date or date-time (YYYY-MM-DD, ISO-8601, epoch ms).
+std::optional<std::int64_t> parse_date(const std::string& text);
+
+}  // namespace cg::scoring

@@ -1,0 +1,78 @@
+#include "daemon/model/drift.hpp"
+#include "daemon/model/model.hpp"
+#include "daemon/scoring/scoring.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+
+namespace cg::scoring {
+namespace json = boost::json;
+namespace {
+
+model::DriftBaseline baseline_of(const store::ModelRecord& rec) {
+  boost::system::error_code ec;
+  auto v = json::parse(rec.details_json, ec);
+  if (ec || !v.is_object()) return {};
+  auto* b = v.as_object().if_contains("drift_baseline");
+  return b ? model::DriftBaseline::from_json(json::serialize(*b)) : model::DriftBaseline{};
+}
+
+}  // namespace
+
+Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg, std::int64_t now,
+                               const std::set<std::string>* only) {
+  auto rec = st.active_model();
+  if (!rec) return make_error(ErrorKind::model, "no trained model yet; run `churnguard train` first");
+  auto spec = features::FeatureSpec::from_json(rec->features_json);
+  if (!spec) return spec.error();
+  auto mdl = model::Model::load(rec->blob, rec->transform_json);
+  if (!mdl) return mdl.error();
+  auto customers = only ? st.customers_of(*only) : st.customers();
+  ScoreOutcome out;
+  out.model_version = rec->version;
+  if (customers.empty()) return out;
+  features::CustomerFeatures f;
+  if (only) {
+    // Usage is ranked against everyone, from one aggregate query rather than every event.
+    std::vector<double> population;
+    auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
+    for (const auto& c : st.customers()) population.push_back(counts.count(c.id) ? counts[c.id] : 0);
+    f = features::build(*spec, customers, st.activities_of(*only), now, st.marketing_stats(), &population);
+  } else {
+    f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
+  }
+  auto probs = mdl->predict(f.matrix);
+  if (!probs) return probs.error();
+  auto contrib = mdl->contributions(f.matrix);
+  if (!contrib) return contrib.error();
+  const ReasonWriter reasons(spec->column_sources(), cfg.reason_phrases);
+  const std::size_t width = f.matrix.cols + 1;
+  std::vector<store::Score> scores;
+  scores.reserve(customers.size());
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    store::Score s;
+    s.customer_id = f.customer_ids[i];
+    s.scored_ms = now;
+    s.model_id = rec->id;
+    s.probability = (*probs)[i];
+    s.score = static_cast<int>(std::lround(s.probability * 100));
+    s.tier = tier_for(s.score, cfg.tiers);
+    s.sentiment = f.sentiment[i];
+    s.engagement = f.engagement[i];
+    for (const auto& r : reasons.top(contrib->data() + i * width, f.display[i])) s.reasons += (s.reasons.empty() ? "" : "; ") + r;
+    ++out.tiers[s.tier];
+    out.with_sentiment += s.sentiment.has_value();
+    out.with_engagement += s.engagement.has_value();
+    scores.push_back(std::move(s));
+  }
+  if (auto r = st.save_scores(scores); !r) return r.error();
+  out.scored = scores.size();
+  if (!only) {
+    for (const auto& [source, psi] : baseline_of(*rec).psi(f.matrix)) out.drift.push_back({source, psi, now});
+    if (auto r = st.save_drift(rec->id, out.drift); !r) return r.error();
+  }
+  return out;
+}
+
+}  // namespace cg::scoring
