@@ -3,6 +3,7 @@
 //   quality:    3-class accuracy and macro-F1 of our model vs the fastText CLI trained on the same file
 //   in-domain:  a model trained on 80% of the tweets, on the other 20% (what the shipped model gives up)
 //   throughput: sentences/s of SentimentModel::predict vs `fasttext predict` on the same model
+#include "bench/csv.hpp"
 #include "daemon/sentiment/sentiment.hpp"
 
 #include <chrono>
@@ -17,39 +18,6 @@ using namespace cg;
 namespace fs = std::filesystem;
 
 namespace {
-
-// RFC 4180: quoted fields may hold commas, quotes ("") and newlines.
-std::vector<std::vector<std::string>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string s = ss.str();
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
-      else field += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-      rows.emplace_back();
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  if (!field.empty() || !rows.back().empty()) rows.back().push_back(field);
-  if (rows.back().empty()) rows.pop_back();
-  return rows;
-}
 
 int run(const std::string& cmd) {
   int rc = std::system(cmd.c_str());
@@ -98,7 +66,7 @@ int main(int argc, char** argv) {
   fs::create_directories(tmp);
 
   std::vector<sentiment::LabelledText> tweets;
-  auto rows = read_csv(tweets_csv);
+  auto rows = bench::read_csv(tweets_csv);
   for (std::size_t i = 1; i < rows.size(); ++i)
     if (rows[i].size() >= 11) tweets.push_back({rows[i][1], rows[i][10]});
   std::vector<std::string> gold;

@@ -139,6 +139,16 @@ Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
   }
   auto cal = Calibrator::fit(best_valid_raw, yva, o.calibration, o.params.seed);
   if (!cal) return cal.error();
+  if (o.refit) {
+    std::vector<std::size_t> both = split->train;
+    both.insert(both.end(), split->valid.begin(), split->valid.end());
+    TrainParams p = o.params;
+    p.algorithm = sel.chosen;
+    p.rounds = std::max(1, sel.model->rounds_used());
+    auto m = Model::train(d.x.subset(both), labels_of(d.y, both), p);
+    if (!m) return m.error();
+    sel.model.emplace(std::move(*m));
+  }
   sel.model->set_calibrator(std::move(*cal));
   if (!split->test.empty()) {
     const Matrix xte = d.x.subset(split->test);

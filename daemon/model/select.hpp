@@ -1,8 +1,9 @@
 #pragma once
 // Model selection: split the rows, train every candidate on the same training rows (boosting
 // stops early on the validation rows), pick the best PR-AUC on validation (log loss breaks
-// ties within 0.001), fit the calibrator on the winner's validation predictions, and measure
-// the calibrated model once on the untouched test rows.
+// ties within 0.001), fit the calibrator on the winner's validation predictions, retrain the
+// winner on training + validation rows (same rounds), and measure the calibrated model once on
+// the untouched test rows.
 //
 // Rows with times (snapshots) are split by time, whole snapshot dates to a part, oldest to
 // training, newest to test, and a part only keeps rows whose label window closed before the
@@ -28,6 +29,9 @@ struct SelectOptions {
   std::string calibration = "auto";
   double validation_share = 0.2;
   double test_share = 0.2;          // 0: no test part (the caller measures elsewhere)
+  // Retrain the winner on training + validation rows with the chosen number of rounds; the
+  // calibrator stays the one fitted on the validation rows, and the test rows measure the pair.
+  bool refit = true;
 };
 
 struct Split {

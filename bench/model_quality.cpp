@@ -1,0 +1,242 @@
+// bench_model_quality: ChurnGuard's model pipeline against the seed's scikit-learn approach, on
+// public churn tables (evaluation only, read from ../shared/data), in one run.
+//   quality:    5-fold stratified CV with fixed seeds; in each fold ChurnGuard runs its full
+//               training (candidates, early stopping, choice, calibration) on the training folds
+//               only; the held-out fold's probabilities are pooled and scored with the same
+//               metric code for every model: ROC-AUC, PR-AUC, Brier, log loss, ECE
+//   baselines:  scikit-learn RandomForestClassifier (defaults: the seed's model) and
+//               LogisticRegression (standardised), on the same folds and the same columns,
+//               from Debian's python3-sklearn (scripts/sklearn-env)
+//   throughput: rows/s scored, ChurnGuard with calibrated probability + SHAP + three reasons per
+//               row, scikit-learn with predict_proba only
+//
+// usage: bench_model_quality SHARED_DATA PYTHON BASELINE_SCRIPT WORK_DIR
+#include "bench/csv.hpp"
+#include "daemon/features/features.hpp"
+#include "daemon/model/select.hpp"
+#include "daemon/scoring/reasons.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace cg;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+struct Table {
+  std::string name, path, label, positive;
+  std::vector<std::string> drop;
+};
+
+struct Prepared {
+  std::vector<store::Customer> customers;
+  std::vector<std::string> numeric, categorical;
+  std::vector<float> y;
+};
+
+bool is_number(const std::string& s) {
+  if (s.empty()) return true;  // missing
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end && *end == '\0';
+}
+
+// Every column but the label and the dropped ones becomes a customer property; a column whose
+// values are all numbers (or blank) is numeric, the rest categorical.
+Prepared prepare(const Table& t) {
+  auto rows = bench::read_csv(t.path);
+  Prepared p;
+  const auto& header = rows.at(0);
+  std::size_t label_col = header.size();
+  std::vector<bool> numeric(header.size(), true);
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (header[c] == t.label) label_col = c;
+    for (std::size_t r = 1; r < rows.size(); ++r)
+      if (c < rows[r].size() && !is_number(rows[r][c])) numeric[c] = false;
+  }
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (c == label_col || std::find(t.drop.begin(), t.drop.end(), header[c]) != t.drop.end()) continue;
+    (numeric[c] ? p.numeric : p.categorical).push_back(header[c]);
+  }
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() != header.size()) continue;
+    store::Customer cu;
+    cu.id = std::to_string(r);
+    for (std::size_t c = 0; c < header.size(); ++c)
+      if (c != label_col) cu.properties[header[c]] = rows[r][c];
+    p.y.push_back(rows[r][label_col] == t.positive ? 1.f : 0.f);
+    p.customers.push_back(std::move(cu));
+  }
+  return p;
+}
+
+std::vector<int> stratified_folds(const std::vector<float>& y, int k, unsigned seed) {
+  std::vector<std::size_t> pos, neg;
+  for (std::size_t i = 0; i < y.size(); ++i) (y[i] > 0.5f ? pos : neg).push_back(i);
+  std::mt19937 rng(seed);
+  std::shuffle(pos.begin(), pos.end(), rng);
+  std::shuffle(neg.begin(), neg.end(), rng);
+  std::vector<int> fold(y.size());
+  for (std::size_t i = 0; i < pos.size(); ++i) fold[pos[i]] = static_cast<int>(i % k);
+  for (std::size_t i = 0; i < neg.size(); ++i) fold[neg[i]] = static_cast<int>(i % k);
+  return fold;
+}
+
+struct Row {
+  std::string model;
+  model::Metrics m;
+  double rows_per_s = 0;
+  std::string note;
+};
+
+template <class F>
+double rows_per_second(std::size_t rows, F&& f) {
+  using clk = std::chrono::steady_clock;
+  int reps = 0;
+  auto t0 = clk::now();
+  double s = 0;
+  do {
+    f();
+    ++reps;
+    s = std::chrono::duration<double>(clk::now() - t0).count();
+  } while (s < 1.0);
+  return static_cast<double>(rows) * reps / s;
+}
+
+std::vector<float> as_floats(const json::value& v) {
+  std::vector<float> out;
+  for (const auto& x : v.as_array()) out.push_back(static_cast<float>(x.to_number<double>()));
+  return out;
+}
+
+std::vector<Row> bench_table(const Table& t, const std::string& python, const std::string& script, const fs::path& work) {
+  auto p = prepare(t);
+  auto spec = features::fit_spec(p.customers, p.numeric, p.categorical);
+  spec.behaviour = false;
+  auto f = features::build(spec, p.customers, {}, 0);
+  const auto& x = f.matrix;
+  const auto folds = stratified_folds(p.y, 5, 2024);
+
+  // ChurnGuard, fold by fold.
+  std::vector<float> oof(p.y.size());
+  std::map<std::string, int> chosen;
+  std::optional<model::Model> fold0;
+  for (int k = 0; k < 5; ++k) {
+    model::Dataset d;
+    std::vector<std::size_t> tr, te;
+    for (std::size_t i = 0; i < p.y.size(); ++i) (folds[i] == k ? te : tr).push_back(i);
+    d.x = x.subset(tr);
+    for (auto i : tr) d.y.push_back(p.y[i]);
+    model::SelectOptions o;
+    o.test_share = 0;  // the held-out fold is the test
+    o.validation_share = 0.25;
+    o.params.seed = 42 + k;
+    auto sel = model::select_model(d, o);
+    if (!sel) throw std::runtime_error(t.name + ": " + sel.error().message);
+    ++chosen[sel->chosen];
+    auto probs = sel->model->predict(x.subset(te));
+    for (std::size_t j = 0; j < te.size(); ++j) oof[te[j]] = (*probs)[j];
+    if (k == 0) fold0.emplace(std::move(*sel->model));
+  }
+  std::string picks;
+  for (auto& [a, n] : chosen) picks += (picks.empty() ? "" : ", ") + a + " x" + std::to_string(n);
+
+  // Throughput: probability, SHAP and three reasons for every row.
+  const scoring::ReasonWriter reasons(spec.column_sources(), {});
+  std::size_t sink = 0;
+  double ours_rps = rows_per_second(x.rows, [&] {
+    auto probs = fold0->predict(x);
+    auto contrib = fold0->contributions(x);
+    for (std::size_t r = 0; r < x.rows; ++r) sink += reasons.top(contrib->data() + r * (x.cols + 1), f.display[r]).size();
+    sink += probs->size();
+  });
+  double ours_prob_rps = rows_per_second(x.rows, [&] { sink += fold0->predict(x)->size(); });
+  double ours_shap_rps = rows_per_second(x.rows, [&] { sink += fold0->contributions(x)->size(); });
+
+  // The baselines, same rows, same folds, same columns.
+  fs::create_directories(work);
+  auto in_csv = work / (t.name + "-folds.csv"), out_json = work / (t.name + "-sklearn.json");
+  {
+    std::ofstream o(in_csv);
+    o << "fold\n";
+    for (int v : folds) o << v << "\n";
+  }
+  json::object cols{{"numeric", json::value_from(p.numeric)}, {"categorical", json::value_from(p.categorical)},
+                    {"label", t.label}, {"positive", t.positive}};
+  auto cols_json = work / (t.name + "-columns.json");
+  std::ofstream(cols_json) << json::serialize(cols);
+  std::string cmd = python + " " + script + " " + t.path + " " + cols_json.string() + " " + in_csv.string() + " " +
+                    out_json.string();
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("baseline failed: " + cmd);
+  std::ifstream in(out_json);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto base = json::parse(ss.str()).as_object();
+
+  std::vector<Row> out;
+  out.push_back({"ChurnGuard (" + picks + ")", model::evaluate(oof, p.y), ours_rps, "calibrated + SHAP + 3 reasons"});
+  out.push_back({"  same model, probability only (no reasons)", out.back().m, ours_prob_rps, ""});
+  out.push_back({"  same model, SHAP only", out.back().m, ours_shap_rps, ""});
+  for (auto [key, label] : {std::pair{"rf", "sklearn RandomForest (seed)"}, std::pair{"lr", "sklearn LogisticRegression"}}) {
+    const auto& b = base.at(key).as_object();
+    auto probs = as_floats(b.at("oof"));
+    out.push_back({label, model::evaluate(probs, p.y), b.at("rows_per_s").to_number<double>(), "predict_proba"});
+  }
+  std::printf("\n%s: %zu rows, %zu churned, %zu numeric + %zu categorical columns -> %zu features\n", t.name.c_str(),
+              p.y.size(), static_cast<std::size_t>(std::count(p.y.begin(), p.y.end(), 1.f)), p.numeric.size(),
+              p.categorical.size(), x.cols);
+  std::printf("  %-52s %8s %8s %8s %8s %8s %12s %9s\n", "model", "ROC-AUC", "PR-AUC", "Brier", "logloss", "ECE",
+              "rows/s", "vs RF");
+  const double rf_rps = out[3].rows_per_s;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto& r = out[i];
+    if (i == 1 || i == 2)  // throughput rows of the same model
+      std::printf("  %-52s %8s %8s %8s %8s %8s %12.0f %8.2fx\n", r.model.c_str(), "", "", "", "", "", r.rows_per_s,
+                  r.rows_per_s / rf_rps);
+    else
+      std::printf("  %-52s %8.4f %8.4f %8.4f %8.4f %8.4f %12.0f %8.2fx\n", r.model.c_str(), r.m.roc_auc, r.m.pr_auc,
+                  r.m.brier, r.m.log_loss, r.m.ece, r.rows_per_s, r.rows_per_s / rf_rps);
+  }
+  std::printf("  rounds of the fold-1 model: %d (%s); %zu\n", fold0->rounds_used(), fold0->algorithm().c_str(), sink % 1);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::cerr << "usage: bench_model_quality SHARED_DATA PYTHON BASELINE_SCRIPT WORK_DIR\n";
+    return 2;
+  }
+  const std::string shared = argv[1], python = argv[2], script = argv[3];
+  std::vector<Table> tables{
+      {"telco", shared + "/telco/Telco-Customer-Churn.csv", "Churn", "Yes", {"customerID"}},
+      {"mlc_churn", shared + "/mlc_churn/mlc_churn.csv", "churn", "yes", {}},
+  };
+  std::printf("Model quality: 5-fold stratified CV (seed 2024), out-of-fold probabilities pooled; throughput on "
+              "every row, 2 threads for XGBoost, scikit-learn with its defaults (n_jobs=None)\n");
+  try {
+    for (const auto& t : tables) {
+      if (!fs::exists(t.path)) {
+        std::cerr << "missing " << t.path << " (set CG_SHARED_DATA)\n";
+        return 1;
+      }
+      bench_table(t, python, script, argv[4]);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bench_model_quality: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""The seed's scikit-learn approach, as the baseline for bench_model_quality.
+
+usage: sklearn_baseline.py DATA.csv COLUMNS.json FOLDS.csv OUT.json
+
+Same rows, folds and columns as the C++ side. Numeric columns: median imputation (and scaling
+for logistic regression); categorical: one-hot. RandomForestClassifier with its defaults (the
+seed's model) and LogisticRegression. Writes out-of-fold probabilities and predict_proba rows/s.
+"""
+import csv
+import json
+import sys
+import time
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+
+def load(path, cols):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    num = np.array([[float(r[c]) if r[c].strip() else np.nan for c in cols["numeric"]] for r in rows])
+    cat = np.array([[r[c] for c in cols["categorical"]] for r in rows], dtype=object)
+    y = np.array([1 if r[cols["label"]] == cols["positive"] else 0 for r in rows])
+    return num, cat, y
+
+
+def encoder(scale, n_num, n_cat):
+    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler()) if scale else SimpleImputer(strategy="median")
+    return ColumnTransformer([("num", numeric, list(range(n_num))),
+                              ("cat", OneHotEncoder(handle_unknown="ignore"), list(range(n_num, n_num + n_cat)))])
+
+
+def rows_per_second(fn, rows):
+    reps, start = 0, time.perf_counter()
+    while True:
+        fn()
+        reps += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= 1.0:
+            return rows * reps / elapsed
+
+
+def main():
+    data, cols_path, folds_path, out_path = sys.argv[1:5]
+    cols = json.load(open(cols_path))
+    num, cat, y = load(data, cols)
+    X = np.concatenate([num.astype(object), cat], axis=1)
+    folds = np.array([int(line) for line in open(folds_path).read().split()[1:]])
+    models = {
+        "rf": lambda: RandomForestClassifier(random_state=0),
+        "lr": lambda: LogisticRegression(max_iter=1000),
+    }
+    out = {}
+    for key, make in models.items():
+        oof = np.zeros(len(y))
+        for k in range(5):
+            tr, te = folds != k, folds == k
+            enc = encoder(key == "lr", num.shape[1], cat.shape[1])
+            clf = make().fit(enc.fit_transform(X[tr]), y[tr])
+            oof[te] = clf.predict_proba(enc.transform(X[te]))[:, 1]
+            if k == 0:
+                Xall = enc.transform(X)
+                rps = rows_per_second(lambda: clf.predict_proba(Xall), len(y))
+        out[key] = {"oof": oof.tolist(), "rows_per_s": rps}
+    json.dump(out, open(out_path, "w"))
+
+
+if __name__ == "__main__":
+    main()

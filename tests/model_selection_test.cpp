@@ -1,0 +1,371 @@
+// Pins down the model pipeline: metrics against hand-computed values, calibration on data with
+// known probabilities, that reasons add up to the margin for every algorithm, the leakage rule of
+// time-aware training rows, the time split's embargo, drift, and the registry's activation rule.
+#include "daemon/core/clock.hpp"
+#include "daemon/model/calibration.hpp"
+#include "daemon/model/drift.hpp"
+#include "daemon/model/select.hpp"
+#include "daemon/report/report.hpp"
+#include "daemon/scoring/dataset.hpp"
+#include "daemon/scoring/scoring.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace cg;
+
+namespace {
+
+constexpr std::int64_t day = 86'400'000;
+
+float sigmoid(double z) { return static_cast<float>(1 / (1 + std::exp(-z))); }
+double logit(double p) { return std::log(p / (1 - p)); }
+
+// y ~ Bernoulli(sigmoid(2.5 x0 + 0.8 x1 - 1)); x2 is noise.
+void synthetic(std::size_t n, model::Matrix& m, std::vector<float>& y, unsigned seed = 3) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  std::uniform_real_distribution<float> u(0, 1);
+  m = {{}, n, 3};
+  y.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    float a = g(rng), b = g(rng), c = g(rng);
+    m.x.insert(m.x.end(), {a, b, c});
+    y.push_back(u(rng) < sigmoid(2.5 * a + 0.8 * b - 1) ? 1.f : 0.f);
+  }
+}
+
+}  // namespace
+
+TEST(Metrics, MatchHandComputedValues) {
+  std::vector<float> s{0.1f, 0.4f, 0.35f, 0.8f}, y{0, 0, 1, 1};
+  // Ranked: 0.8(+) 0.4(-) 0.35(+) 0.1(-): AP = 1*0.5 + (2/3)*0.5
+  EXPECT_NEAR(model::pr_auc(s, y), 0.5 + 1.0 / 3, 1e-12);
+  EXPECT_NEAR(model::brier(s, y), (0.01 + 0.16 + 0.4225 + 0.04) / 4, 1e-6);
+  EXPECT_NEAR(model::log_loss(s, y), -(std::log(0.9) + std::log(0.6) + std::log(0.35) + std::log(0.8)) / 4, 1e-6);
+  EXPECT_DOUBLE_EQ(model::roc_auc(s, y), 0.75);
+  // Ties are one threshold: all equal scores give the base rate.
+  EXPECT_NEAR(model::pr_auc({0.5f, 0.5f, 0.5f, 0.5f}, y), 0.5, 1e-12);
+  auto roc = model::roc_curve(s, y);
+  EXPECT_EQ(roc.front().x, 0);
+  EXPECT_EQ(roc.back().x, 1);
+  EXPECT_EQ(roc.back().y, 1);
+  // Perfectly calibrated bins have no calibration error.
+  EXPECT_NEAR(model::expected_calibration_error({0.25f, 0.25f, 0.25f, 0.25f}, {1, 0, 0, 0}), 0, 1e-6);
+  auto lift = model::lift_by_decile({0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.0f},
+                                    {1, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  ASSERT_EQ(lift.size(), 10u);
+  EXPECT_DOUBLE_EQ(lift[0], 10);
+  EXPECT_DOUBLE_EQ(lift[1], 0);
+}
+
+// Draws outcomes from known probabilities and a model that is overconfident about them.
+struct KnownProbabilities {
+  std::vector<float> truth, raw, y;
+  explicit KnownProbabilities(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      double p = 0.02 + 0.9 * u(rng) * u(rng);  // skewed towards low risk, like churn
+      truth.push_back(static_cast<float>(p));
+      raw.push_back(sigmoid(2.2 * logit(p) + 0.7));
+      y.push_back(u(rng) < p ? 1.f : 0.f);
+    }
+  }
+};
+
+TEST(Calibration, RestoresKnownProbabilities) {
+  KnownProbabilities fit(20000, 1), fresh(20000, 2);
+  EXPECT_GT(model::expected_calibration_error(fresh.raw, fresh.y), 0.08);  // the raw model is clearly off
+  for (std::string method : {"platt", "isotonic", "auto"}) {
+    auto cal = model::Calibrator::fit(fit.raw, fit.y, method);
+    ASSERT_TRUE(cal) << cal.error().what();
+    auto p = cal->apply(fresh.raw);
+    EXPECT_LT(model::expected_calibration_error(p, fresh.y), 0.02) << method;
+    // Reliability against the truth (no sampling noise): in every tenth of the probability
+    // range, the mean calibrated probability is the mean true probability.
+    std::vector<double> sum_p(10), sum_t(10), count(10);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      auto b = std::min<std::size_t>(9, static_cast<std::size_t>(p[i] * 10));
+      sum_p[b] += p[i], sum_t[b] += fresh.truth[i], ++count[b];
+    }
+    for (std::size_t b = 0; b < 10; ++b)
+      if (count[b] > 200) EXPECT_NEAR(sum_p[b] / count[b], sum_t[b] / count[b], 0.03) << method << " bin " << b;
+    // And close to the truth row by row, on average.
+    double err = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) err += std::abs(p[i] - fresh.truth[i]);
+    EXPECT_LT(err / static_cast<double>(p.size()), 0.03) << method;
+    // Monotone: the ranking is kept.
+    EXPECT_LE(cal->apply(0.2f), cal->apply(0.6f));
+    auto back = model::Calibrator::from_json(cal->to_json());
+    ASSERT_TRUE(back);
+    EXPECT_FLOAT_EQ(back->apply(0.33f), cal->apply(0.33f));
+  }
+  EXPECT_FALSE(model::Calibrator::fit({0.1f, 0.2f}, {0, 0}, "platt"));  // one class: nothing to fit
+  EXPECT_FALSE(model::Calibrator::from_json(R"({"method":"magic"})"));
+}
+
+TEST(Model, ReasonsAndBiasSumToTheMarginForEveryAlgorithm) {
+  model::Matrix m;
+  std::vector<float> y;
+  synthetic(1500, m, y);
+  m.x[5] = std::nanf("");  // a missing value must not break the identity
+  for (std::string algo : {"logistic_regression", "random_forest", "gradient_boosting"}) {
+    model::TrainParams p;
+    p.algorithm = algo;
+    p.rounds = 40;
+    auto mdl = model::Model::train(m, y, p);
+    ASSERT_TRUE(mdl) << mdl.error().what();
+    auto raw = mdl->raw(m);
+    auto contrib = mdl->contributions(m);
+    ASSERT_TRUE(raw && contrib);
+    for (std::size_t r = 0; r < 50; ++r) {
+      double sum = 0;
+      for (std::size_t c = 0; c <= m.cols; ++c) sum += (*contrib)[r * (m.cols + 1) + c];
+      EXPECT_NEAR(sum, logit((*raw)[r]), 2e-3) << algo << " row " << r;
+    }
+    // The signal column matters more than the noise column.
+    double strong = 0, noise = 0;
+    for (std::size_t r = 0; r < m.rows; ++r)
+      strong += std::abs((*contrib)[r * 4]), noise += std::abs((*contrib)[r * 4 + 2]);
+    EXPECT_GT(strong, 3 * noise) << algo;
+    // Round trip through the registry's two parts.
+    auto again = model::Model::load(*mdl->blob(), mdl->transform_json());
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again->raw(m), *raw) << algo;
+  }
+}
+
+TEST(Selection, ComparesCandidatesOnTheSameRowsAndCalibrates) {
+  model::Dataset d;
+  synthetic(4000, d.x, d.y);
+  model::SelectOptions o;
+  o.params.rounds = 300;
+  auto sel = model::select_model(d, o);
+  ASSERT_TRUE(sel) << sel.error().what();
+  ASSERT_EQ(sel->candidates.size(), 3u);
+  for (const auto& c : sel->candidates) EXPECT_EQ(c.valid.rows, sel->split.valid.size());
+  // The data is logistic: the linear model is at least as good as any other on PR-AUC (within noise).
+  double best = 0;
+  for (const auto& c : sel->candidates) best = std::max(best, c.valid.pr_auc);
+  for (const auto& c : sel->candidates)
+    if (c.algorithm == sel->chosen) EXPECT_DOUBLE_EQ(c.valid.pr_auc >= best - 0.001 ? 1 : 0, 1);
+  const auto& gb = sel->candidates[2];
+  EXPECT_LT(gb.rounds, 300);  // early stopping cut boosting short
+  EXPECT_GT(sel->test.roc_auc, 0.85);
+  EXPECT_LT(sel->test.ece, 0.05);
+  EXPECT_EQ(sel->split.train.size() + sel->split.valid.size() + sel->split.test.size(), d.y.size());
+  // Deterministic for a seed.
+  auto again = model::select_model(d, o);
+  EXPECT_EQ(again->test_probs, sel->test_probs);
+}
+
+TEST(Selection, TimeSplitKeepsLabelWindowsOutOfLaterParts) {
+  model::Dataset d;
+  synthetic(1200, d.x, d.y);
+  for (std::size_t i = 0; i < d.y.size(); ++i) d.time.push_back(static_cast<std::int64_t>(i % 12) * 30 * day);
+  d.horizon_ms = 60 * day;
+  auto s = model::split_rows(d, 0.2, 0.2, 1);
+  ASSERT_TRUE(s) << s.error().what();
+  EXPECT_TRUE(s->by_time);
+  std::int64_t valid_from = INT64_MAX, test_from = INT64_MAX;
+  for (auto r : s->valid) valid_from = std::min(valid_from, d.time[r]);
+  for (auto r : s->test) test_from = std::min(test_from, d.time[r]);
+  for (auto r : s->train) EXPECT_LE(d.time[r] + d.horizon_ms, valid_from);
+  for (auto r : s->valid) EXPECT_LE(d.time[r] + d.horizon_ms, test_from);
+  EXPECT_GT(s->embargoed, 0u);
+  EXPECT_EQ(s->train.size() + s->valid.size() + s->test.size() + s->embargoed, d.y.size());
+}
+
+TEST(TrainingRows, SnapshotsFollowTheLeakageRule) {
+  const std::int64_t now = 1000 * day;
+  config::LabelConfig label;
+  label.property = "churned";
+  label.churn_date_property = "churn_date";
+  label.created_property = "createdate";
+  label.horizon_days = 90;
+  label.snapshot_every_days = 30;
+  label.snapshots = 3;  // t = now-90d, now-120d, now-150d
+  auto iso = [](std::int64_t ms) { return format_iso8601(ms); };
+  const std::int64_t t0 = now - 90 * day, t1 = now - 120 * day, t2 = now - 150 * day;
+  std::vector<store::Customer> cs{
+      {"stays", "", {{"createdate", iso(0)}}, {}, 0},
+      {"churns_soon", "", {{"createdate", iso(0)}, {"churn_date", iso(t0 + 40 * day)}}, {}, 0},
+      {"churned_long_ago", "", {{"createdate", iso(0)}, {"churn_date", iso(t2 - day)}}, {}, 0},
+      {"joined_late", "", {{"createdate", iso(t1 + day)}}, {}, 0},
+      {"churns_on_the_horizon", "", {{"createdate", std::string("1970-01-02")}, {"churn_date", iso(t1 + 90 * day)}}, {}, 0},
+      // The current label says churned, but the date decides.
+      {"churns_after_now", "", {{"churned", "true"}, {"churn_date", iso(now + day)}}, {}, 0}};
+  auto rows = scoring::training_rows(cs, label, now);
+  ASSERT_TRUE(rows) << rows.error().what();
+  EXPECT_TRUE(rows->time_aware);
+  std::map<std::pair<std::string, std::int64_t>, float> got;
+  for (std::size_t i = 0; i < rows->label.size(); ++i) {
+    EXPECT_LE(rows->as_of[i] + rows->horizon_ms, now);  // every label window has closed
+    got[{rows->customer[i]->id, rows->as_of[i]}] = rows->label[i];
+  }
+  auto label_at = [&](const char* id, std::int64_t t) -> std::optional<float> {
+    auto it = got.find({id, t});
+    return it == got.end() ? std::nullopt : std::optional<float>(it->second);
+  };
+  for (auto t : {t0, t1, t2}) EXPECT_EQ(label_at("stays", t), 0.f);
+  EXPECT_EQ(label_at("churns_soon", t0), 1.f);
+  EXPECT_EQ(label_at("churns_soon", t1), 1.f);  // 70 days after t1
+  EXPECT_EQ(label_at("churns_soon", t2), 0.f);  // 100 days after t2: beyond the horizon
+  for (auto t : {t0, t1, t2}) EXPECT_FALSE(label_at("churned_long_ago", t));
+  EXPECT_FALSE(label_at("joined_late", t1));
+  EXPECT_FALSE(label_at("joined_late", t2));
+  EXPECT_EQ(label_at("joined_late", t0), 0.f);
+  EXPECT_EQ(label_at("churns_on_the_horizon", t1), 1.f);  // exactly t + horizon counts
+  EXPECT_EQ(label_at("churns_on_the_horizon", t0), 1.f);  // still a customer at t0, gone 60 days later
+  EXPECT_EQ(label_at("churns_on_the_horizon", t2), 0.f);  // 120 days after t2
+  for (auto t : {t0, t1, t2}) EXPECT_EQ(label_at("churns_after_now", t), 0.f);
+
+  // Features of a back-dated row ignore everything after its snapshot, and marketing totals.
+  auto spec = features::fit_spec(cs, {}, {});
+  std::vector<store::Activity> acts{{"a1", "ticket", "stays", t2 - day},
+                                    {"a2", "ticket", "stays", t2 + day},
+                                    {"a3", "ticket", "stays", now - day}};
+  std::map<std::string, store::MarketingStats> marketing{{"stays", {10, 9}}};
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < rows->label.size(); ++i)
+    if (rows->customer[i]->id == "stays" && rows->as_of[i] == t2) which.push_back(i);
+  ASSERT_EQ(which.size(), 1u);
+  auto f = scoring::features_of(spec, *rows, which, acts, marketing, now);
+  auto names = spec.column_names();
+  auto col = [&](const std::string& n) { return f.matrix.x[std::find(names.begin(), names.end(), n) - names.begin()]; };
+  EXPECT_EQ(col("tickets_opened_90d"), 1);
+  EXPECT_TRUE(std::isnan(col("marketing_open_rate")));
+}
+
+TEST(TrainingRows, CrossSectionalIsSaidSoAndBadDatesAreNamed) {
+  std::vector<store::Customer> cs{{"a", "", {{"churned", "Yes"}}, {}, 0}, {"b", "", {{"churned", "no"}}, {}, 0},
+                                  {"c", "", {}, {}, 0}};
+  config::LabelConfig label;
+  label.property = "churned";
+  label.positive_values = {"yes"};
+  auto rows = scoring::training_rows(cs, label, 1000 * day);
+  ASSERT_TRUE(rows);
+  EXPECT_FALSE(rows->time_aware);
+  EXPECT_EQ(rows->label, (std::vector<float>{1, 0}));
+  EXPECT_NE(rows->note.find("cross-sectional"), std::string::npos);
+  label.churn_date_property = "churned";  // "Yes" is not a date
+  auto bad = scoring::training_rows(cs, label, 1000 * day);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("'churned'"), std::string::npos);
+}
+
+TEST(Drift, StableForTheSamePopulationAndLargeWhenItShifts) {
+  model::Matrix a, b;
+  std::vector<float> ya, yb;
+  synthetic(5000, a, ya, 1);
+  synthetic(5000, b, yb, 2);
+  auto base = model::DriftBaseline::fit(a, {"x0", "x1", "x2"});
+  for (auto& [src, psi] : base.psi(b)) EXPECT_LT(psi, 0.02) << src;
+  for (std::size_t r = 0; r < b.rows; ++r) b.x[r * 3 + 1] += 1.0f;  // x1 moves by one standard deviation
+  auto shifted = model::DriftBaseline::from_json(base.to_json()).psi(b);
+  ASSERT_EQ(shifted.front().first, "x1");
+  EXPECT_GT(shifted.front().second, 0.25);
+}
+
+namespace {
+// Customers whose churn depends on one property and one behaviour, in a store.
+void seed_store(store::Store& st, std::size_t n, unsigned seed, bool shuffle_labels = false) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  crm::PullBatch b;
+  for (std::size_t i = 0; i < n; ++i) {
+    double tenure = 1 + 70 * u(rng);
+    bool monthly = u(rng) < 0.5;
+    double p = sigmoid(-0.06 * tenure + (monthly ? 1.2 : -0.8));
+    bool churned = u(rng) < p;
+    if (shuffle_labels) churned = u(rng) < 0.3;
+    crm::CustomerRecord c;
+    c.id = std::to_string(i);
+    c.name = "C" + c.id;
+    c.properties = {{"tenure_months", std::to_string(tenure)}, {"contract_type", monthly ? "monthly" : "annual"},
+                    {"churned", churned ? "true" : "false"}};
+    c.modified_ms = 1;
+    b.customers.push_back(std::move(c));
+  }
+  ASSERT_TRUE(st.store_batch("customers", b));
+}
+
+config::ModelConfig model_config() {
+  config::ModelConfig c;
+  c.label.property = "churned";
+  c.numeric_properties = {"tenure_months"};
+  c.categorical_properties = {"contract_type"};
+  c.rounds = 150;
+  c.reason_phrases = {{"tenure_months", "Customer for only {value} months"}, {"contract_type", "Contract: {value}"}};
+  return c;
+}
+}  // namespace
+
+TEST(Registry, ActivatesOnlyAModelNoWorseOnTheSameTestRows) {
+  auto st = store::Store::open(":memory:");
+  ASSERT_TRUE(st);
+  seed_store(**st, 3000, 7);
+  auto cfg = model_config();
+  const std::int64_t now = 1000 * day;
+  auto first = scoring::train(**st, cfg, now);
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_TRUE(first->activated);
+  EXPECT_GT(first->roc_auc, 0.7);
+  EXPECT_FALSE(first->time_aware);
+
+  // The same data again: not worse, so it replaces the active one.
+  auto second = scoring::train(**st, cfg, now + 1);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->activated) << second->decision;
+
+  // A model that could only learn noise is measured on the same rows and kept out.
+  auto noise = store::Store::open(":memory:");
+  seed_store(**noise, 3000, 7, /*shuffle_labels=*/true);
+  auto noisy = scoring::train(**noise, cfg, now);
+  ASSERT_TRUE(noisy);
+  ASSERT_TRUE((*st)->save_model([&] {
+    auto m = *(*noise)->model(noisy->version);
+    m.version = "noise-model";
+    return m;
+  }()));
+  ASSERT_TRUE((*st)->activate_model((*st)->model("noise-model")->id));
+  auto third = scoring::train(**st, cfg, now + 2);
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->activated) << third->decision;  // beats the noise model
+  ASSERT_TRUE((*st)->activate_model(third->model_id));
+  // Now make the new candidate the noisy one: the good active model stays.
+  auto worse_cfg = cfg;
+  worse_cfg.numeric_properties = {};
+  worse_cfg.categorical_properties = {};
+  auto fourth = scoring::train(**st, worse_cfg, now + 3);
+  ASSERT_TRUE(fourth);
+  EXPECT_FALSE(fourth->activated) << fourth->decision;
+  EXPECT_EQ((*st)->active_model()->version, third->version);
+
+  auto list = (*st)->models();
+  ASSERT_EQ(list.size(), 5u);
+  EXPECT_EQ(list.front().version, fourth->version);  // newest first
+  EXPECT_TRUE(list.front().blob.empty());            // listing does not read blobs
+  EXPECT_TRUE((*st)->model(std::to_string(first->model_id)));
+
+  // Scores are calibrated probabilities with reasons from the phrases; drift is stored.
+  auto scored = scoring::score_all(**st, cfg, now + 4);
+  ASSERT_TRUE(scored) << scored.error().what();
+  EXPECT_EQ(scored->scored, 3000u);
+  EXPECT_FALSE(scored->drift.empty());
+  EXPECT_FALSE((*st)->drift(third->model_id).empty());
+  auto latest = (*st)->latest_scores();
+  std::size_t with_reason = 0;
+  for (auto& [id, s] : latest) with_reason += s.reasons.find("Customer for only") != std::string::npos ||
+                                              s.reasons.find("Contract: monthly") != std::string::npos;
+  EXPECT_GT(with_reason, 1000u);
+
+  // The report has real plots and names the mode.
+  auto html = report::model_report_html(*(*st)->active_model(), (*st)->drift(third->model_id));
+  for (const char* part : {"ROC curve", "Precision-recall", "Calibration", "Lift by decile", "Mean |SHAP|", "PSI",
+                           "<polyline", "cross-sectional"})
+    EXPECT_NE(html.find(part), std::string::npos) << part;
+}
