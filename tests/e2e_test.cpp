@@ -1,5 +1,6 @@
 // The whole pipeline against the simulator: sync -> sentiment -> train -> score -> write-back.
 #include "daemon/app/app.hpp"
+#include "daemon/app/cli.hpp"
 #include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 using namespace cg;
 
@@ -23,6 +25,7 @@ config::Config make_config(const test::SimServer& s, const std::filesystem::path
                      "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
                      "  categorical_properties: [contract_type]\n  rounds: 60\n"
                      "  reason_phrases: {open_tickets: '{value} open support tickets', sentiment_mean_90d: 'Support sentiment {value}'}\n";
+  std::ofstream(dir / "e2e.yaml") << yaml;  // for the CLI
   auto c = config::parse_config(yaml, "e2e.yaml");
   EXPECT_TRUE(c) << (c ? "" : c.error().what());
   return *c;
@@ -83,6 +86,41 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 200u);
   EXPECT_NE(res->body().find("\"ok\""), std::string::npos);
+
+  // The model report and the drift gauges are served too.
+  auto get = [&](const char* target) {
+    http::Request r{boost::beast::http::verb::get, target, 11};
+    return *app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> { co_return co_await handler(r); }());
+  };
+  auto report = get("/models/active/report");
+  EXPECT_EQ(report.result_int(), 200u);
+  EXPECT_NE(report.body().find("Calibration (test)"), std::string::npos);
+  EXPECT_NE(get("/metrics").body().find("churnguard_feature_psi{feature=\"open_tickets\"}"), std::string::npos);
+
+  // The registry from the command line.
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"churnguard", "-c", (dir / "e2e.yaml").string()});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    int rc = app::run_cli(static_cast<int>(argv.size()), argv.data());
+    auto out = testing::internal::GetCapturedStdout() + testing::internal::GetCapturedStderr();
+    return std::pair{rc, out};
+  };
+  auto [rc_list, listed] = cli({"models", "list"});
+  EXPECT_EQ(rc_list, 0);
+  EXPECT_NE(listed.find(first->trained->version), std::string::npos);
+  EXPECT_NE(listed.find("*active"), std::string::npos);
+  auto [rc_show, shown] = cli({"models", "show"});
+  EXPECT_EQ(rc_show, 0);
+  EXPECT_NE(shown.find("cross_sectional"), std::string::npos);
+  auto [rc_rep, rep] = cli({"models", "report", "--out", (dir / "report.html").string()});
+  EXPECT_EQ(rc_rep, 0) << rep;
+  EXPECT_GT(std::filesystem::file_size(dir / "report.html"), 5000u);
+  auto [rc_bad, bad] = cli({"models", "activate", "no-such-model"});
+  EXPECT_NE(rc_bad, 0);
+  EXPECT_NE(bad.find("no-such-model"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
