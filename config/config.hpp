@@ -34,6 +34,27 @@ struct HubspotConfig {
   int retry_base_ms = 500;    // first backoff; doubles per attempt (jittered), capped at 30 s
 };
 
+// Salesforce org (crm: salesforce). Auth is the OAuth 2.0 JWT bearer flow (recommended: no
+// secret stored, only the app's private key) or client credentials on the My Domain host.
+struct SalesforceConfig {
+  std::string login_url = "https://login.salesforce.com";  // test.salesforce.com or My Domain
+  std::string api_version = "62.0";
+  std::string object = "Account";     // customer object: Account or Contact
+  std::string auth = "jwt";           // jwt | client_credentials
+  std::string client_id;              // the connected app's consumer key
+  std::string username;               // jwt: the integration user
+  SecretSource private_key;           // jwt: PEM RSA key
+  SecretSource client_secret;         // client_credentials
+  std::string ca_file;
+  std::vector<std::string> fields;    // business fields to sync (API names), e.g. Tenure_Months__c
+  int bulk_threshold = 2000;          // at or above this many changed records, one Bulk API 2.0 job
+  int max_attempts = 6;
+  int retry_base_ms = 500;
+  int limit_pause_ms = 60'000;        // first pause after REQUEST_LIMIT_EXCEEDED (doubles, max 15 min)
+  int limit_max_wait_minutes = 360;   // then the run stops and resumes from its watermark next time
+  int bulk_poll_ms = 2'000;
+};
+
 struct StoreConfig {
   std::string path;  // SQLite file; relative paths are under state_dir
 };
@@ -107,6 +128,7 @@ struct Config {
   std::string state_dir = "/var/lib/churnguard";
   std::string log_level = "info";
   HubspotConfig hubspot;
+  SalesforceConfig salesforce;
   StoreConfig store;
   SentimentConfig sentiment;
   ModelConfig model;

@@ -36,6 +36,26 @@ void read_hubspot(YamlReader& r, HubspotConfig& h) {
   r.finish();
 }
 
+void read_salesforce(YamlReader& r, SalesforceConfig& s) {
+  r.read("login_url", s.login_url);
+  r.read("api_version", s.api_version);
+  r.read("object", s.object);
+  r.read("auth", s.auth);
+  r.read("client_id", s.client_id, true);
+  r.read("username", s.username);
+  read_secret(r, "private_key", s.private_key, false);
+  read_secret(r, "client_secret", s.client_secret, false);
+  r.read("ca_file", s.ca_file);
+  r.read("fields", s.fields);
+  r.read("bulk_threshold", s.bulk_threshold);
+  r.read("max_attempts", s.max_attempts);
+  r.read("retry_base_ms", s.retry_base_ms);
+  r.read("limit_pause_ms", s.limit_pause_ms);
+  r.read("limit_max_wait_minutes", s.limit_max_wait_minutes);
+  r.read("bulk_poll_ms", s.bulk_poll_ms);
+  r.finish();
+}
+
 void read_model(YamlReader& r, ModelConfig& m) {
   if (auto l = r.child("label", true)) {
     l->read("property", m.label.property, true);
@@ -71,7 +91,30 @@ void read_model(YamlReader& r, ModelConfig& m) {
 // Checks that need the whole struct; each names the key it is about.
 void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   auto bad = [&](const std::string& key, const std::string& msg) { r.fail(root, key, msg); };
-  if (c.crm != "hubspot") bad("crm", "must be 'hubspot' (Salesforce is not built yet), got '" + c.crm + "'");
+  if (c.crm != "hubspot" && c.crm != "salesforce") bad("crm", "must be 'hubspot' or 'salesforce', got '" + c.crm + "'");
+  if (c.crm == "salesforce") {
+    const auto& s = c.salesforce;
+    auto lu = boost::urls::parse_absolute_uri(s.login_url);
+    if (!lu || lu->scheme() != "https" || lu->host().empty())
+      bad("salesforce.login_url", "must be an https:// URL (login.salesforce.com, test.salesforce.com or My Domain), got '" +
+                                      s.login_url + "'");
+    if (s.object != "Account" && s.object != "Contact") bad("salesforce.object", "must be Account or Contact");
+    if (s.api_version.size() != 4 || s.api_version[2] != '.' || s.api_version < "58.0")
+      bad("salesforce.api_version", "must be a version like 62.0 (58.0 or newer), got '" + s.api_version + "'");
+    if (s.auth == "jwt") {
+      if (s.username.empty()) bad("salesforce.username", "the JWT bearer flow needs the integration user's username");
+      if (!s.private_key.configured()) bad("salesforce.private_key", "the JWT bearer flow needs the app's private key (file: or env:)");
+    } else if (s.auth == "client_credentials") {
+      if (!s.client_secret.configured()) bad("salesforce.client_secret", "client credentials need the app's secret (file: or env:)");
+      if (s.login_url.find("login.salesforce.com") != std::string::npos || s.login_url.find("test.salesforce.com") != std::string::npos)
+        bad("salesforce.login_url", "the client credentials flow works only on the org's My Domain URL");
+    } else {
+      bad("salesforce.auth", "must be jwt or client_credentials");
+    }
+    if (s.bulk_threshold < 201) bad("salesforce.bulk_threshold", "must be more than 200 (below it, collections are cheaper)");
+    if (s.max_attempts < 1 || s.max_attempts > 20) bad("salesforce.max_attempts", "must be between 1 and 20");
+    if (s.limit_pause_ms < 10) bad("salesforce.limit_pause_ms", "must be at least 10");
+  }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
     bad("log_level", "must be debug, info, warn or error");
   auto url = boost::urls::parse_absolute_uri(c.hubspot.base_url);
@@ -142,6 +185,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
   r.read("state_dir", c.state_dir);
   r.read("log_level", c.log_level);
   if (auto h = r.child("hubspot", c.crm == "hubspot")) read_hubspot(*h, c.hubspot);
+  if (auto s = r.child("salesforce", c.crm == "salesforce")) read_salesforce(*s, c.salesforce);
   if (auto s = r.child("store")) {
     s->read("path", c.store.path);
     s->finish();

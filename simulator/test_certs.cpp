@@ -91,6 +91,14 @@ Result<CertBundle> make_test_certs(const std::vector<std::string>& dns, const st
   return CertBundle{pem_cert(ca.get()), pem_cert(leaf.get()), pem_key(leaf_key.get())};
 }
 
+Result<AppKey> make_app_signing_key() {
+  PKey key(EVP_RSA_gen(2048));
+  if (!key) return make_error(ErrorKind::tls, "cannot generate an RSA key");
+  auto cert = make_cert(key.get(), "ChurnGuard connected app", nullptr, key.get(), 7, false, "DNS:churnguard-app");
+  if (!cert) return make_error(ErrorKind::tls, "cannot make the app certificate");
+  return AppKey{pem_key(key.get()), pem_cert(cert.get())};
+}
+
 Result<CertBundle> ensure_cert_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   auto read = [](const fs::path& p) {

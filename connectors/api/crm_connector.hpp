@@ -1,6 +1,6 @@
 #pragma once
 // The one interface the daemon sees of a CRM. Implementations: HubSpot (connectors/hubspot),
-// later Salesforce. Not thread-safe: one connector is used from one strand.
+// Salesforce (connectors/salesforce). Not thread-safe: one connector is used from one strand.
 #include "connectors/api/types.hpp"
 #include "daemon/core/error.hpp"
 
@@ -30,6 +30,9 @@ class CrmConnector {
   // Writes one batch of at most max_write_batch() updates; per-record outcomes in the result.
   virtual Task<WriteResult> write_fields(const std::vector<FieldUpdate>& updates) = 0;
   [[nodiscard]] virtual std::size_t max_write_batch() const = 0;
+  // How many of `pending` writes to hand to one write_fields call. Salesforce takes them all at
+  // once above its Bulk API threshold (one job instead of many 200-record calls).
+  [[nodiscard]] virtual std::size_t write_batch_for(std::size_t /*pending*/) const { return max_write_batch(); }
   [[nodiscard]] virtual ApiUsage usage() const = 0;
   [[nodiscard]] virtual std::string name() const = 0;
 };

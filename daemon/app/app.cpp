@@ -1,6 +1,6 @@
 #include "daemon/app/app.hpp"
 
-#include "connectors/hubspot/hubspot_connector.hpp"
+#include "daemon/app/connector_factory.hpp"
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
 #include "daemon/ingest/events.hpp"
@@ -28,24 +28,9 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
   if (!st) return st.error();
   app->store_ = std::move(*st);
 
-  auto token = config::resolve_secret(cfg.hubspot.token, "hubspot.token");
-  if (!token) return token.error();
-  hubspot::HubspotOptions ho;
-  ho.base_url = cfg.hubspot.base_url;
-  ho.api_version = cfg.hubspot.api_version;
-  ho.object = cfg.hubspot.object;
-  ho.ca_file = cfg.hubspot.ca_file;
-  ho.token = std::move(*token);
-  ho.properties = cfg.hubspot.properties;
-  ho.properties.push_back(cfg.model.label.property);
-  for (const auto& p : cfg.model.numeric_properties) ho.properties.push_back(p);
-  for (const auto& p : cfg.model.categorical_properties) ho.properties.push_back(p);
-  ho.search_requests_per_second = cfg.hubspot.search_requests_per_second;
-  ho.max_attempts = cfg.hubspot.max_attempts;
-  ho.retry_base = std::chrono::milliseconds(cfg.hubspot.retry_base_ms);
-  Result<void> err;
-  app->crm_ = hubspot::make_hubspot_connector(io.get_executor(), std::move(ho), &err);
-  if (!app->crm_) return err.error();
+  auto crm = make_connector(cfg, io);
+  if (!crm) return crm.error();
+  app->crm_ = std::move(*crm);
   if (cfg.api.token.configured()) {
     auto t = config::resolve_secret(cfg.api.token, "api.token");
     if (!t) return t.error();

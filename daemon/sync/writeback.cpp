@@ -92,8 +92,9 @@ boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, 
   FlushStats stats;
   auto pending = st.pending_writes(cfg.max_attempts);
   SystemClock clock;
-  for (std::size_t i = 0; i < pending.size(); i += crm.max_write_batch()) {
-    const auto end = std::min(pending.size(), i + crm.max_write_batch());
+  const std::size_t chunk = std::max<std::size_t>(1, crm.write_batch_for(pending.size()));
+  for (std::size_t i = 0; i < pending.size(); i += chunk) {
+    const auto end = std::min(pending.size(), i + chunk);
     std::vector<crm::FieldUpdate> batch;
     std::map<std::string, std::int64_t> entry_of;
     for (std::size_t j = i; j < end; ++j) {

@@ -25,8 +25,7 @@ sim::HubspotSimOptions SimServer::fast_options() {
   return o;
 }
 
-SimServer::SimServer(sim::HubspotSimOptions opts, std::vector<std::string> dns, std::vector<std::string> ips)
-    : sim_(std::move(opts)) {
+TlsLoopback::TlsLoopback(http::Handler handler, std::vector<std::string> dns, std::vector<std::string> ips) {
   auto certs = sim::make_test_certs(dns, ips);
   if (!certs) throw std::runtime_error(certs.error().what());
   dir_ = temp_dir("cg-sim");
@@ -35,17 +34,43 @@ SimServer::SimServer(sim::HubspotSimOptions opts, std::vector<std::string> dns, 
   auto tls = http::tls_context(certs->cert_pem, certs->key_pem);
   if (!tls) throw std::runtime_error(tls.error().what());
   server_ = std::make_unique<http::Server>(io_, http::ServerOptions{"127.0.0.1", 0, *tls, 8u << 20, std::chrono::seconds(10), "sim"},
-                                           [this](http::Request r) { return sim_.handle(std::move(r)); });
+                                           std::move(handler));
   auto port = server_->start();
   if (!port) throw std::runtime_error(port.error().what());
   port_ = *port;
   thread_ = std::thread([this] { io_.run(); });
 }
 
-SimServer::~SimServer() {
+TlsLoopback::~TlsLoopback() {
   io_.stop();
   thread_.join();
   server_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+SimServer::SimServer(sim::HubspotSimOptions opts, std::vector<std::string> dns, std::vector<std::string> ips)
+    : sim_(std::move(opts)),
+      tls_(std::make_unique<TlsLoopback>([this](http::Request r) { return sim_.handle(std::move(r)); }, dns, ips)) {}
+
+SimServer::~SimServer() = default;
+
+SfSimServer::SfSimServer(sim::SalesforceSimOptions opts) {
+  auto app = sim::make_app_signing_key();
+  if (!app) throw std::runtime_error(app.error().what());
+  key_pem_ = app->key_pem;
+  opts.certificate_pem = app->cert_pem;
+  sim_ = std::make_unique<sim::SalesforceSim>(std::move(opts));
+  tls_ = std::make_unique<TlsLoopback>([this](http::Request r) { return sim_->handle(std::move(r)); },
+                                       std::vector<std::string>{"localhost"}, std::vector<std::string>{"127.0.0.1"});
+  sim_->set_instance_url(tls_->base_url());
+  dir_ = temp_dir("cg-sf-app");
+  std::ofstream(dir_ / "app.key") << key_pem_;
+  std::filesystem::permissions(dir_ / "app.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+SfSimServer::~SfSimServer() {
+  tls_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

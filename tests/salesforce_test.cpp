@@ -1,0 +1,282 @@
+// The Salesforce path: pure mapping, the OAuth JWT, and the whole pipeline against the org
+// simulator (same tests as HubSpot's: first run writes all, a re-run writes nothing, the call
+// count is the CRM's minimum), plus session expiry mid-sync, per-record and Bulk row failures,
+// limit exhaustion waited out, and field provisioning with field-level security.
+#include "connectors/api/fields.hpp"
+#include "connectors/salesforce/auth.hpp"
+#include "connectors/salesforce/mapping.hpp"
+#include "daemon/app/app.hpp"
+#include "daemon/app/run_sync.hpp"
+#include "daemon/core/clock.hpp"
+#include "tests/support/sim_server.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace cg;
+namespace json = boost::json;
+
+TEST(SalesforceAuth, JwtIsRs256WithTheClaimsSalesforceChecks) {
+  auto app = sim::make_app_signing_key();
+  ASSERT_TRUE(app);
+  salesforce::JwtClaims c{"3MVG9key", "user@example.com", "https://login.salesforce.com", 1'900'000'000};
+  auto jwt = salesforce::sign_jwt(c, app->key_pem);
+  ASSERT_TRUE(jwt) << jwt.error().what();
+  EXPECT_EQ(jwt->substr(0, jwt->find('.')), salesforce::base64url(R"({"alg":"RS256"})"));
+  auto back = salesforce::verify_jwt(*jwt, app->cert_pem);
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(back->iss, "3MVG9key");
+  EXPECT_EQ(back->sub, "user@example.com");
+  EXPECT_EQ(back->aud, "https://login.salesforce.com");
+  EXPECT_EQ(back->exp_s, 1'900'000'000);
+  auto tampered = *jwt;
+  tampered[tampered.find('.') + 3] ^= 1;
+  EXPECT_FALSE(salesforce::verify_jwt(tampered, app->cert_pem));
+  auto other = sim::make_app_signing_key();
+  EXPECT_FALSE(salesforce::verify_jwt(*jwt, other->cert_pem));
+  EXPECT_FALSE(salesforce::sign_jwt(c, "not a key"));
+  // The OAuth error shape is named, not dumped.
+  auto err = salesforce::parse_token_response(400, R"({"error":"invalid_grant","error_description":"audience is invalid"})");
+  ASSERT_FALSE(err);
+  EXPECT_EQ(err.error().kind, ErrorKind::auth);
+  EXPECT_NE(err.error().message.find("audience is invalid"), std::string::npos);
+  EXPECT_EQ(salesforce::form_encode("a b&c=d"), "a+b%26c%3Dd");
+}
+
+TEST(SalesforceMapping, RecordsErrorsAndLimits) {
+  EXPECT_EQ(salesforce::property_name("Tenure_Months__c"), "tenure_months");
+  EXPECT_EQ(salesforce::property_name("Industry"), "industry");
+  EXPECT_EQ(*salesforce::parse_limit_info("api-usage=18/15000; api-bursts=1/750"), (std::pair<std::int64_t, std::int64_t>{18, 15000}));
+  EXPECT_FALSE(salesforce::parse_limit_info("garbage"));
+  EXPECT_EQ(salesforce::describe_error(400, R"([{"message":"unexpected token: FROM","errorCode":"MALFORMED_QUERY"}])"),
+            "HTTP 400 MALFORMED_QUERY: unexpected token: FROM");
+  EXPECT_EQ(salesforce::error_code(R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])"),
+            "REQUEST_LIMIT_EXCEEDED");
+  auto page = salesforce::parse_query_page(
+      R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2","records":[{"attributes":{"type":"Account"},"Id":"001A","Name":"Acme","Tenure_Months__c":12.0,"ChurnGuard_Risk_Score__c":42.0,"ChurnGuard_Holdout__c":false,"ChurnGuard_Scored_At__c":"2026-11-24T14:02:11.000+0000","SystemModstamp":"2026-11-24T14:02:11.000+0000","IsDeleted":false}]})");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(*page->next_url, "/services/data/v62.0/query/01g-2");
+  auto c = salesforce::to_customer(page->records[0].as_object(), "Name");
+  EXPECT_EQ(c.id, "001A");
+  EXPECT_EQ(c.properties.at("tenure_months"), "12");
+  EXPECT_EQ(c.churnguard.at("risk_score"), "42");
+  EXPECT_EQ(c.churnguard.at("holdout"), "false");
+  EXPECT_EQ(c.churnguard.at("scored_at"), "2026-11-24T14:02:11.000Z");  // as we write it
+  EXPECT_EQ(c.modified_ms, *parse_timestamp("2026-11-24T14:02:11Z"));
+  EXPECT_FALSE(salesforce::parse_query_page(R"({"done":false,"records":[]})"));  // not done, nowhere to go
+  EXPECT_FALSE(salesforce::parse_query_page("[]"));
+
+  std::vector<crm::FieldUpdate> ups{{"001A", {{"risk_score", "42"}, {"holdout", "true"}, {"risk_reasons", std::string(1200, 'x')}}},
+                                    {"001B", {{"risk_tier", "high"}, {"offer", ""}}}};
+  auto body = salesforce::collection_update_body("Account", ups);
+  ASSERT_TRUE(body);
+  const auto& r0 = body->at("records").as_array()[0].as_object();
+  EXPECT_EQ(r0.at("attributes").at("type"), "Account");
+  EXPECT_TRUE(r0.at("ChurnGuard_Risk_Score__c").is_double());
+  EXPECT_EQ(r0.at("ChurnGuard_Holdout__c"), true);
+  EXPECT_EQ(r0.at("ChurnGuard_Risk_Reasons__c").as_string().size(), 1000u);  // cut to the field's length
+  EXPECT_TRUE(body->at("records").as_array()[1].at("ChurnGuard_Offer__c").is_null());
+  EXPECT_FALSE(body->at("allOrNone").as_bool());
+  auto res = salesforce::parse_collection_results(
+      R"([{"id":"001A","success":true,"errors":[]},{"success":false,"errors":[{"statusCode":"UNABLE_TO_LOCK_ROW","message":"locked","fields":[]}]}])",
+      ups);
+  ASSERT_EQ(res.succeeded, std::vector<std::string>{"001A"});
+  ASSERT_EQ(res.failed.size(), 1u);
+  EXPECT_TRUE(res.failed[0].retryable);
+  EXPECT_NE(res.failed[0].message.find("UNABLE_TO_LOCK_ROW"), std::string::npos);
+  auto csv = salesforce::bulk_update_csv(ups);
+  ASSERT_TRUE(csv);
+  auto rows = salesforce::parse_csv(*csv);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "Id");
+  auto offer = std::find(rows[0].begin(), rows[0].end(), "ChurnGuard_Offer__c") - rows[0].begin();
+  EXPECT_EQ(rows[2][offer], "#N/A");  // an emptied offer is Bulk's null
+  EXPECT_EQ(rows[1][offer], "");      // not in that update: left as it is
+}
+
+namespace {
+
+struct Org {
+  test::SfSimServer s;
+  std::filesystem::path dir = test::temp_dir("cg-sf");
+  explicit Org(sim::SalesforceSimOptions o = {}, int customers = 300) : s(std::move(o)) {
+    auto seeded = s.sim().load_seed(test::make_seed(customers, 2), SystemClock{}.now_ms());
+    if (!seeded) throw std::runtime_error(seeded.error().what());
+  }
+  ~Org() { std::filesystem::remove_all(dir); }
+  config::Config config(const std::string& extra = "") {
+    std::string yaml = "crm: salesforce\nstate_dir: " + dir.string() + "\nsalesforce:\n  login_url: " + s.base_url() +
+                       "\n  ca_file: " + s.ca_file() + "\n  client_id: 3MVG9sim.churnguard\n  username: integration@churnguard.example\n"
+                       "  private_key: {file: " + s.key_file() + "}\n"
+                       "  fields: [Tenure_Months__c, Monthly_Charges__c, Contract_Type__c, Churned__c]\n"
+                       "  retry_base_ms: 5\n  limit_pause_ms: 50\n  bulk_poll_ms: 5\n" + extra +
+                       "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                       "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                       "  categorical_properties: [contract_type]\n  rounds: 60\n";
+    auto c = config::parse_config(yaml, "sf.yaml");
+    if (!c) throw std::runtime_error(c.error().what());
+    return *c;
+  }
+};
+
+}  // namespace
+
+TEST(SalesforceEndToEnd, FirstRunWritesEveryAccountInCollectionsSecondRunWritesNothing) {
+  Org org({}, 450);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(first) << first.error().what() << logs;
+  EXPECT_EQ(first->pulled.customers, 450u);
+  EXPECT_EQ(first->pulled.activities, 900u);
+  EXPECT_EQ(first->flushed.written, 450u);
+  const auto calls = org.s.sim().calls();
+  EXPECT_EQ(calls.at("PATCH composite/sobjects"), 3);  // ceil(450 / 200)
+  EXPECT_EQ(calls.count("POST jobs/ingest"), 0u);
+  // Setup made the fields and granted field-level security to the integration user.
+  EXPECT_EQ(calls.at("POST tooling/sobjects/CustomField"), static_cast<std::int64_t>(crm::field_contract.size()));
+  EXPECT_NE(logs.find("create permission set ChurnGuard_Integration"), std::string::npos);
+  auto id = org.s.sim().nth_id("Account", 0);  // churned in the seed (every third, from the first)
+  auto score = org.s.sim().field("Account", id, "ChurnGuard_Risk_Score__c");
+  ASSERT_TRUE(score);
+  EXPECT_EQ(*org.s.sim().field("Account", id, "ChurnGuard_Risk_Tier__c"),
+            (*app)->store().latest_scores().at(id).tier);
+  EXPECT_TRUE(org.s.sim().field("Account", id, "ChurnGuard_Scored_At__c")->ends_with("+0000"));
+
+  auto second = app::run_sync(io, (*app)->run_pipeline(false, std::nullopt));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->flushed.written, 0u);
+  EXPECT_EQ(second->flushed.calls, 0u);
+  EXPECT_EQ(second->planned.unchanged, 450u);
+  EXPECT_EQ(org.s.sim().records_updated(), 450);
+  EXPECT_EQ(org.s.sim().calls().at("PATCH composite/sobjects"), 3);
+  // The remaining daily budget is known from Sforce-Limit-Info.
+  ASSERT_TRUE((*app)->crm().usage().daily_remaining);
+  EXPECT_GT(*(*app)->crm().usage().daily_remaining, 0);
+}
+
+TEST(SalesforceEndToEnd, LargeWriteBacksGoAsOneBulkJobAndAFailedRowIsReported) {
+  Org org({}, 600);
+  auto rejected = org.s.sim().nth_id("Account", 5);
+  org.s.sim().reject_record(rejected);
+  auto cfg = org.config("  bulk_threshold: 500\n");
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  EXPECT_EQ(org.s.sim().bulk_jobs(), 1);
+  EXPECT_EQ(org.s.sim().calls().count("PATCH composite/sobjects"), 0u);
+  EXPECT_EQ(r->flushed.calls, 1u);
+  EXPECT_EQ(r->flushed.written, 599u);
+  EXPECT_EQ(r->flushed.failed, 1u);
+  EXPECT_NE(logs.find("FIELD_CUSTOM_VALIDATION_EXCEPTION"), std::string::npos);
+  EXPECT_FALSE(org.s.sim().field("Account", rejected, "ChurnGuard_Risk_Score__c"));
+  EXPECT_TRUE(org.s.sim().field("Account", org.s.sim().nth_id("Account", 6), "ChurnGuard_Risk_Score__c"));
+}
+
+TEST(SalesforceEndToEnd, SessionExpiryMidSyncReauthenticatesAndReplays) {
+  sim::SalesforceSimOptions o;
+  o.session_calls = 4;  // every session dies after four data calls
+  o.page_size = 200;    // several pages per query, so the expiry lands between pages
+  Org org(o, 500);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  EXPECT_EQ(r->pulled.customers, 500u);
+  EXPECT_EQ(r->flushed.written, 500u);
+  EXPECT_GT(org.s.sim().tokens_issued(), 3);
+  EXPECT_NE(logs.find("session expired"), std::string::npos);
+  EXPECT_EQ(logs.find("!AQ8AQsim"), std::string::npos) << "an access token reached the log";
+}
+
+TEST(SalesforceEndToEnd, PerRecordFailuresAreRetriedOrReported) {
+  Org org({}, 300);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  org.s.sim().lock_next_rows(3);
+  testing::internal::CaptureStderr();
+  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
+  testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(first->flushed.written, 297u);
+  EXPECT_EQ(first->flushed.retry_later, 3u);
+  auto second = app::run_sync(io, (*app)->run_pipeline(false, false));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->flushed.written, 3u);  // the locked rows, and nothing else
+  EXPECT_EQ(org.s.sim().records_updated(), 300);
+}
+
+TEST(SalesforceEndToEnd, LimitExhaustionPausesAndResumesInsteadOfFailing) {
+  sim::SalesforceSimOptions o;
+  o.daily_limit = 6;           // a tiny allocation ...
+  o.limit_window_ms = 250;     // ... over a short rolling window
+  Org org(o, 250);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->flushed.written, 250u);
+  EXPECT_GT(r->usage.rate_limited, 0u);
+  EXPECT_NE(logs.find("REQUEST_LIMIT_EXCEEDED"), std::string::npos);
+}
+
+TEST(SalesforceSetup, CreatesFieldsAndSecurityOnceThenNothing) {
+  Org org({}, 20);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  testing::internal::CaptureStderr();
+  // Before setup, asking for a ChurnGuard field is an INVALID_FIELD error that names it.
+  auto before = app::run_sync(io, (*app)->pull(true));
+  ASSERT_FALSE(before);
+  EXPECT_NE(before.error().message.find("INVALID_FIELD"), std::string::npos);
+  auto dry = app::run_sync(io, (*app)->setup_fields(true));
+  ASSERT_TRUE(dry) << dry.error().what();
+  EXPECT_EQ(org.s.sim().calls().count("POST tooling/sobjects/CustomField"), 0u);
+  auto first = app::run_sync(io, (*app)->setup_fields(false));
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(first->size(), dry->size());
+  EXPECT_EQ(first->size(), 2 * crm::field_contract.size() + 2);  // fields, grants, set, assignment
+  EXPECT_TRUE(org.s.sim().field_exists("Account", "ChurnGuard_Next_Action__c"));
+  auto second = app::run_sync(io, (*app)->setup_fields(false));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_TRUE(second->empty());
+  auto after = app::run_sync(io, (*app)->pull(true));
+  testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(after) << after.error().what();
+}
+
+TEST(SalesforceAuth, AWrongUserIsRefusedWithSalesforcesReason) {
+  Org org({}, 5);
+  auto cfg = org.config();
+  cfg.salesforce.username = "someone.else@example.com";
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  auto r = app::run_sync(io, (*app)->crm().check_connection());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::auth);
+  EXPECT_NE(r.error().message.find("user hasn't approved this consumer"), std::string::npos);
+}
