@@ -53,6 +53,10 @@ struct SalesforceConfig {
   int limit_pause_ms = 60'000;        // first pause after REQUEST_LIMIT_EXCEEDED (doubles, max 15 min)
   int limit_max_wait_minutes = 360;   // then the run stops and resumes from its watermark next time
   int bulk_poll_ms = 2'000;
+  // Near-real-time changes: a Flow HTTP callout or platform-event relay POSTs record ids to
+  // /webhooks/salesforce with this bearer token (a Named Credential holds it on the Salesforce
+  // side). Unset: the endpoint answers 503.
+  SecretSource webhook_token;
 };
 
 struct StoreConfig {
@@ -147,5 +151,7 @@ struct Config {
 
 // Resolves a secret from its source; the file must not be readable by group or others.
 [[nodiscard]] Result<Secret> resolve_secret(const SecretSource& src, const std::string& what);
+// Resolves every secret the configured CRM and API need (files exist, are 0600, are not empty).
+[[nodiscard]] Result<void> check_secrets(const Config& c);
 
 }  // namespace cg::config

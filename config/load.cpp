@@ -53,6 +53,7 @@ void read_salesforce(YamlReader& r, SalesforceConfig& s) {
   r.read("limit_pause_ms", s.limit_pause_ms);
   r.read("limit_max_wait_minutes", s.limit_max_wait_minutes);
   r.read("bulk_poll_ms", s.bulk_poll_ms);
+  read_secret(r, "webhook_token", s.webhook_token, false);
   r.finish();
 }
 
@@ -258,6 +259,26 @@ Result<Secret> resolve_secret(const SecretSource& src, const std::string& what) 
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.pop_back();
   if (value.empty()) return make_error(ErrorKind::config, what + ": secret file " + src.file + " is empty");
   return Secret(std::move(value));
+}
+
+}  // namespace cg::config
+
+namespace cg::config {
+
+Result<void> check_secrets(const Config& c) {
+  std::vector<std::pair<const SecretSource*, std::string>> wanted;
+  if (c.crm == "hubspot") {
+    wanted.emplace_back(&c.hubspot.token, "hubspot.token");
+    if (c.hubspot.client_secret.configured()) wanted.emplace_back(&c.hubspot.client_secret, "hubspot.client_secret");
+  } else {
+    if (c.salesforce.private_key.configured()) wanted.emplace_back(&c.salesforce.private_key, "salesforce.private_key");
+    if (c.salesforce.client_secret.configured()) wanted.emplace_back(&c.salesforce.client_secret, "salesforce.client_secret");
+    if (c.salesforce.webhook_token.configured()) wanted.emplace_back(&c.salesforce.webhook_token, "salesforce.webhook_token");
+  }
+  if (c.api.token.configured()) wanted.emplace_back(&c.api.token, "api.token");
+  for (const auto& [src, what] : wanted)
+    if (auto s = resolve_secret(*src, what); !s) return s.error();
+  return {};
 }
 
 }  // namespace cg::config

@@ -279,8 +279,9 @@ std::optional<std::string> SalesforceSim::field(const std::string& object, const
 }
 
 std::int64_t SalesforceSim::tick() {
-  // Strictly increasing stamps, so "modified since" never misses a write in the same millisecond.
-  last_tick_ = std::max(last_tick_ + 1, SystemClock{}.now_ms());
+  // Server time, as Salesforce stamps it: records saved in the same millisecond share a stamp
+  // (clients page by SystemModstamp then Id). Never behind the last stamp, never ahead of the clock.
+  last_tick_ = std::max(last_tick_, SystemClock{}.now_ms());
   return last_tick_;
 }
 

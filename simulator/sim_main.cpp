@@ -2,10 +2,7 @@
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
 #include "simulator/hubspot_sim.hpp"
-#include "simulator/test_certs.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/signal_set.hpp>
+#include "simulator/serve.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -74,28 +71,9 @@ int main(int argc, char** argv) {
     }
     sim.set_webhook(webhook_url, secret);
   }
-  auto certs = sim::ensure_cert_dir(cert_dir);
-  if (!certs) {
-    std::cerr << certs.error().what() << "\n";
-    return 1;
-  }
-  auto tls = http::tls_context(certs->cert_pem, certs->key_pem);
-  if (!tls) {
-    std::cerr << tls.error().what() << "\n";
-    return 1;
-  }
-  boost::asio::io_context io;
-  http::Server server(io, {"127.0.0.1", static_cast<std::uint16_t>(port), *tls, 8u << 20, std::chrono::seconds(30), "hubspot-sim"},
-                      [&](http::Request r) { return sim.handle(std::move(r)); });
-  auto bound = server.start();
-  if (!bound) {
-    std::cerr << bound.error().what() << "\n";
-    return 1;
-  }
-  if (!port_file.empty()) std::ofstream(port_file) << *bound << "\n";
-  std::cout << "HubSpot simulator on https://127.0.0.1:" << *bound << " (CA: " << cert_dir << "/ca.pem), "
-            << sim.count("companies") << " companies, " << sim.count("tickets") << " tickets" << std::endl;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](auto, int) { io.stop(); });
-  io.run();
+  sim::ServeOptions so{port, port_file, cert_dir, "hubspot-sim"};
+  return sim::serve_until_signalled(so, [&](http::Request r) { return sim.handle(std::move(r)); }, [&](int bound) {
+    return "HubSpot simulator on https://127.0.0.1:" + std::to_string(bound) + " (CA: " + cert_dir + "/ca.pem), " +
+           std::to_string(sim.count("companies")) + " companies, " + std::to_string(sim.count("tickets")) + " tickets";
+  });
 }

@@ -6,15 +6,20 @@
 #include "connectors/salesforce/auth.hpp"
 #include "connectors/salesforce/mapping.hpp"
 #include "daemon/app/app.hpp"
+#include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
 #include "tests/support/sim_server.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 using namespace cg;
 namespace json = boost::json;
@@ -279,4 +284,63 @@ TEST(SalesforceAuth, AWrongUserIsRefusedWithSalesforcesReason) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::auth);
   EXPECT_NE(r.error().message.find("user hasn't approved this consumer"), std::string::npos);
+}
+
+TEST(SalesforceEndToEnd, RelayedChangeReachesTheAccountFieldsWithinTwoSeconds) {
+  Org org({}, 200);
+  ::setenv("CG_SF_RELAY", "relay-token-for-tests-0123456789", 1);
+  auto cfg = org.config("  webhook_token: {env: CG_SF_RELAY}\n");
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  ASSERT_TRUE(app::run_sync(io, (*app)->run_pipeline(true, true)));
+  auto handler = app::make_routes(**app);
+  auto post = [&](std::string auth, std::string body) {
+    http::Request req{boost::beast::http::verb::post, "/webhooks/salesforce", 11};
+    if (!auth.empty()) req.set(boost::beast::http::field::authorization, auth);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return *app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> { co_return co_await handler(req); }());
+  };
+  EXPECT_EQ(post("", R"({"recordIds":["001000000000001AAA"]})").result_int(), 401u);
+  EXPECT_EQ(post("Bearer wrong", R"({"recordIds":["001000000000001AAA"]})").result_int(), 401u);
+  const std::string bearer = "Bearer relay-token-for-tests-0123456789";
+  EXPECT_EQ(post(bearer, R"({"recordIds":["'; DROP"]})").result_int(), 400u);
+  EXPECT_EQ(post(bearer, "not json").result_int(), 400u);
+
+  boost::asio::co_spawn(io, (*app)->serve_loop(), boost::asio::detached);
+  std::thread daemon([&] { io.run(); });
+  for (int i = 0; i < 200 && (*app)->completed_runs() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // A happy account (not a churner in the seed) gets an angry case.
+  const std::string account = org.s.sim().nth_id("Account", 1);
+  const auto before = org.s.sim().field("Account", account, "ChurnGuard_Sentiment__c");
+  ASSERT_TRUE(before);
+  const auto t0 = std::chrono::steady_clock::now();
+  org.s.sim().create("Case", {{"AccountId", json::value(account)}, {"Subject", json::value("Outage")},
+                              {"Description", json::value("Terrible service, it is broken again and I want to cancel.")},
+                              {"IsClosed", json::value(false)}, {"Status", json::value("New")}});
+  std::promise<unsigned> status;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    http::Request req{boost::beast::http::verb::post, "/webhooks/salesforce", 11};
+    req.set(boost::beast::http::field::authorization, bearer);
+    req.body() = R"({"recordIds":[")" + account + R"("]})";
+    req.prepare_payload();
+    auto res = co_await handler(req);
+    status.set_value(res.result_int());
+  }, boost::asio::detached);
+  EXPECT_EQ(status.get_future().get(), 200u);
+  std::optional<std::string> after;
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    after = org.s.sim().field("Account", account, "ChurnGuard_Sentiment__c");
+    if (after != before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  io.stop();
+  daemon.join();
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_NE(after, before) << logs.substr(logs.size() > 3000 ? logs.size() - 3000 : 0);
+  EXPECT_LT(std::stoi(*after), std::stoi(*before));
+  EXPECT_LT(took, std::chrono::seconds(2));
 }

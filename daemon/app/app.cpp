@@ -36,7 +36,12 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
     if (!t) return t.error();
     app->api_token_ = std::move(*t);
   }
-  if (cfg.hubspot.client_secret.configured()) {
+  if (cfg.crm == "salesforce" && cfg.salesforce.webhook_token.configured()) {
+    auto t = config::resolve_secret(cfg.salesforce.webhook_token, "salesforce.webhook_token");
+    if (!t) return t.error();
+    app->sf_webhook_token_ = std::move(*t);
+  }
+  if (cfg.crm == "hubspot" && cfg.hubspot.client_secret.configured()) {
     auto t = config::resolve_secret(cfg.hubspot.client_secret, "hubspot.client_secret");
     if (!t) return t.error();
     app->webhook_secret_ = std::move(*t);

@@ -61,6 +61,7 @@ class App {
 
   const Secret* api_token() const { return api_token_ ? &*api_token_ : nullptr; }
   const Secret* webhook_secret() const { return webhook_secret_ ? &*webhook_secret_ : nullptr; }
+  const Secret* salesforce_webhook_token() const { return sf_webhook_token_ ? &*sf_webhook_token_ : nullptr; }
 
   // What serve_loop has done, for the status page and /metrics.
   struct RunState {
@@ -88,7 +89,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crm::CrmConnector> crm_;
   std::unique_ptr<sentiment::SentimentModel> sentiment_;
-  std::optional<Secret> api_token_, webhook_secret_;
+  std::optional<Secret> api_token_, webhook_secret_, sf_webhook_token_;
   std::unique_ptr<boost::asio::steady_timer> wake_;
   bool resync_pending_ = false, fields_ready_ = false;
   RunState state_;

@@ -245,7 +245,7 @@ int run_cli(int argc, char** argv) {
   log::set_level(cfg->log_level == "debug" ? log::Level::debug : cfg->log_level == "warn" ? log::Level::warn
                  : cfg->log_level == "error" ? log::Level::error : log::Level::info);
   if (cmd == "check-config") {
-    if (auto s = config::resolve_secret(cfg->hubspot.token, "hubspot.token"); !s) return fail(s.error());
+    if (auto s = config::check_secrets(*cfg); !s) return fail(s.error());
     std::cout << config_path << ": OK\n";
     return 0;
   }

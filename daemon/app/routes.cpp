@@ -141,6 +141,29 @@ http::Response webhook(App& app, const http::Request& req) {
   return http::make_response(req, 200, json::serialize(json::object{{"accepted", evs->size()}}));
 }
 
+// Salesforce changes relayed by a Flow HTTP callout or a platform-event subscriber:
+// {"recordIds": ["001...", ...]} with the configured bearer token. Any id triggers one
+// incremental pass (idempotent: a repeat only costs another pass).
+http::Response salesforce_webhook(App& app, const http::Request& req) {
+  const Secret* token = app.salesforce_webhook_token();
+  if (!token) return json_error(req, 503, "the Salesforce relay is off: set salesforce.webhook_token");
+  if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  if (req.body().size() > (1u << 20)) return json_error(req, 413, "relay body too large");
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  auto* ids = !ec && v.is_object() ? v.as_object().if_contains("recordIds") : nullptr;
+  if (!ids || !ids->is_array() || ids->as_array().empty())
+    return json_error(req, 400, "body must be {\"recordIds\": [\"001...\", ...]} with at least one id");
+  for (const auto& id : ids->as_array()) {
+    bool ok = id.is_string() && (id.as_string().size() == 15 || id.as_string().size() == 18);
+    for (char c : ok ? std::string_view(id.as_string()) : std::string_view()) ok = ok && std::isalnum(static_cast<unsigned char>(c));
+    if (!ok) return json_error(req, 400, "recordIds holds " + json::serialize(id) + ", not a 15- or 18-character Salesforce id");
+  }
+  const auto n = ids->as_array().size();
+  app.request_resync(std::to_string(n) + " Salesforce change(s), first " + std::string(ids->as_array()[0].as_string()));
+  return http::make_response(req, 200, json::serialize(json::object{{"accepted", n}}));
+}
+
 }  // namespace
 
 http::Handler make_routes(App& app) {
@@ -150,6 +173,7 @@ http::Handler make_routes(App& app) {
     std::string path = target.substr(0, target.find('?'));
     if (req.method() == verb::post && path == "/api/v1/events") co_return events(app, req);
     if (req.method() == verb::post && path == "/webhooks/hubspot") co_return webhook(app, req);
+    if (req.method() == verb::post && path == "/webhooks/salesforce") co_return salesforce_webhook(app, req);
     if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
     if (path == "/healthz")
       co_return http::make_response(req, 200, json::serialize(json::object{{"status", "ok"}, {"crm", app.crm().name()}}));

@@ -1,0 +1,87 @@
+// churnguard-salesforce-sim: the Salesforce org simulator as a process, for the demo and manual
+// tests. The connected app's RSA key and certificate are made on first use in the cert dir
+// (app.key, 0600, is what the daemon signs its JWT assertions with).
+#include "daemon/core/clock.hpp"
+#include "simulator/salesforce_sim.hpp"
+#include "simulator/serve.hpp"
+#include "simulator/test_certs.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace cg;
+
+namespace {
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string seed;
+  sim::ServeOptions so;
+  so.name = "salesforce-sim";
+  sim::SalesforceSimOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--seed") seed = next();
+    else if (a == "--port") so.port = std::atoi(next().c_str());
+    else if (a == "--port-file") so.port_file = next();
+    else if (a == "--cert-dir") so.cert_dir = next();
+    else if (a == "--client-id") opts.client_id = next();
+    else if (a == "--username") opts.username = next();
+    else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
+    else if (a == "--session-calls") opts.session_calls = std::atoll(next().c_str());
+    else {
+      std::cerr << "usage: churnguard-salesforce-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
+                   "         [--client-id ID] [--username NAME] [--daily-limit N] [--session-calls N]\n";
+      return a == "--help" ? 0 : 2;
+    }
+  }
+  namespace fs = std::filesystem;
+  fs::create_directories(so.cert_dir);
+  const fs::path key = fs::path(so.cert_dir) / "app.key", cert = fs::path(so.cert_dir) / "app.crt";
+  if (!fs::exists(key) || !fs::exists(cert)) {
+    auto app = sim::make_app_signing_key();
+    if (!app) {
+      std::cerr << app.error().what() << "\n";
+      return 1;
+    }
+    std::ofstream(key) << app->key_pem;
+    ::chmod(key.c_str(), 0600);
+    std::ofstream(cert) << app->cert_pem;
+  }
+  opts.certificate_pem = read_file(cert);
+  sim::SalesforceSim sim(opts);
+  if (!seed.empty()) {
+    if (!fs::exists(seed)) {
+      std::cerr << "cannot open seed " << seed << "\n";
+      return 2;
+    }
+    if (auto r = sim.load_seed(read_file(seed), SystemClock{}.now_ms()); !r) {
+      std::cerr << r.error().what() << "\n";
+      return 2;
+    }
+  }
+  return sim::serve_until_signalled(so, [&](http::Request r) { return sim.handle(std::move(r)); }, [&](int bound) {
+    sim.set_instance_url("https://127.0.0.1:" + std::to_string(bound));
+    return "Salesforce simulator on https://127.0.0.1:" + std::to_string(bound) + " (CA: " + so.cert_dir +
+           "/ca.pem, app key: " + key.string() + "), " + std::to_string(sim.count("Account")) + " accounts, " +
+           std::to_string(sim.count("Case")) + " cases";
+  });
+}
