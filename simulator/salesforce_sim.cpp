@@ -857,8 +857,8 @@ Response SalesforceSim::collections(const Request& req, bool create) {
 }
 
 Response SalesforceSim::create_one(const Request& req, const std::string& object) {
-  if (object != "PermissionSet" && object != "PermissionSetAssignment")
-    return sf_error(req, 400, "INVALID_TYPE", "the simulator creates only PermissionSet and PermissionSetAssignment records");
+  if (object != "PermissionSet" && object != "PermissionSetAssignment" && object != "Case")
+    return sf_error(req, 404, "NOT_FOUND", "The simulator creates Case, PermissionSet and PermissionSetAssignment records only");
   boost::system::error_code ec;
   auto v = json::parse(req.body(), ec);
   if (ec || !v.is_object()) return sf_error(req, 400, "JSON_PARSER_ERROR", "body is not a JSON object");
@@ -868,7 +868,18 @@ Response SalesforceSim::create_one(const Request& req, const std::string& object
       return sf_error(req, 400, "INVALID_FIELD", "No such column '" + std::string(k) + "' on sobject of type " + object);
     values[std::string(k)] = val;
   }
-  if (object == "PermissionSet") {
+  if (object == "Case") {
+    for (const auto& [k, val] : values) {
+      const auto& d = schema_[object][k];
+      bool ok = val.is_null() || (d.type == "Checkbox" ? val.is_bool() : d.type == "Number" ? val.is_number() : val.is_string());
+      if (!ok) return sf_error(req, 400, "JSON_PARSER_ERROR", "Cannot deserialize " + k + " from " + json::serialize(val));
+    }
+    auto acct = values.count("AccountId") && values["AccountId"].is_string() ? std::string(values["AccountId"].as_string()) : "";
+    if (!acct.empty() && !objects_["Account"].count(acct))
+      return sf_error(req, 400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"AccountId"});
+    if (!values.count("Status")) values["Status"] = "New";
+    if (!values.count("IsClosed")) values["IsClosed"] = false;
+  } else if (object == "PermissionSet") {
     if (!values.count("Name") || !values.count("Label"))
       return sf_error(req, 400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [Name, Label]", {"Name", "Label"});
     for (const auto& [id, r] : objects_["PermissionSet"])

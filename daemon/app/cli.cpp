@@ -267,7 +267,7 @@ int run_cli(int argc, char** argv) {
     if (has("--no-train")) train = false;
     auto r = run_sync(io, a.run_pipeline(has("--full"), train));
     if (!r) return fail(r.error());
-    std::cout << format_report(*r, cfg->hubspot.base_url);
+    std::cout << format_report(*r, cfg->crm == "salesforce" ? cfg->salesforce.login_url : cfg->hubspot.base_url);
     return 0;
   }
   if (cmd == "sync") {
