@@ -169,7 +169,7 @@ std::variant<Soql, std::string> parse_soql(const std::string& q) {
 
 std::string prefix_of(const std::string& object) {
   static const std::map<std::string, std::string> p{
-      {"Account", "001"}, {"Contact", "003"}, {"Case", "500"}, {"EmailMessage", "02s"}, {"PermissionSet", "0PS"},
+      {"Account", "001"}, {"Contact", "003"}, {"Case", "500"}, {"EmailMessage", "02s"}, {"CaseComment", "00a"}, {"PermissionSet", "0PS"},
       {"FieldPermissions", "01k"}, {"PermissionSetAssignment", "0Pa"}, {"CustomField", "00N"}, {"Task", "00T"}};
   auto it = p.find(object);
   return it == p.end() ? "a00" : it->second;
@@ -198,6 +198,11 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
                                         {"Subject", F{"Text", 3000}}, {"TextBody", F{"LongTextArea", 32000}},
                                         {"Incoming", F{"Checkbox"}}, {"MessageDate", F{"DateTime"}},
                                         {"FirstOpenedDate", F{"DateTime"}}});
+  schema_["CaseComment"] = std_fields({{"ParentId", F{"Reference"}}, {"CommentBody", F{"LongTextArea", 4000}},
+                                       {"IsPublished", F{"Checkbox"}}});
+  schema_["Task"] = std_fields({{"WhatId", F{"Reference"}}, {"WhoId", F{"Reference"}}, {"AccountId", F{"Reference"}},
+                                {"Subject", F{"Text", 255}}, {"TaskSubtype", F{"Text", 40}}, {"Status", F{"Text", 40}},
+                                {"Priority", F{"Text", 40}}});
   schema_["PermissionSet"] = std_fields({{"Name", F{"Text", 80}}, {"Label", F{"Text", 80}}, {"Description", F{"Text", 255}}});
   schema_["FieldPermissions"] = std_fields({{"ParentId", F{"Reference"}}, {"SobjectType", F{"Text", 80}},
                                             {"Field", F{"Text", 255}}, {"PermissionsRead", F{"Checkbox"}},
@@ -551,7 +556,7 @@ std::optional<std::string> SalesforceSim::readable(const std::string& object, co
   auto dot = field.find('.');
   if (dot != std::string::npos) {  // Parent.AccountId: the parent's field through its reference
     std::string rel = field.substr(0, dot), target = field.substr(dot + 1);
-    if (!(object == "EmailMessage" && rel == "Parent") && !(rel == "Account"))
+    if (!((object == "EmailMessage" || object == "CaseComment") && rel == "Parent") && !(rel == "Account"))
       return "Didn't understand relationship '" + rel + "' in field path.";
     std::string parent = rel == "Parent" ? "Case" : "Account";
     return readable(parent, target);
@@ -857,8 +862,9 @@ Response SalesforceSim::collections(const Request& req, bool create) {
 }
 
 Response SalesforceSim::create_one(const Request& req, const std::string& object) {
-  if (object != "PermissionSet" && object != "PermissionSetAssignment" && object != "Case")
-    return sf_error(req, 404, "NOT_FOUND", "The simulator creates Case, PermissionSet and PermissionSetAssignment records only");
+  if (object != "PermissionSet" && object != "PermissionSetAssignment" && object != "Case" && object != "CaseComment" &&
+      object != "Task")
+    return sf_error(req, 404, "NOT_FOUND", "The simulator creates Case, CaseComment, Task, PermissionSet and PermissionSetAssignment records only");
   boost::system::error_code ec;
   auto v = json::parse(req.body(), ec);
   if (ec || !v.is_object()) return sf_error(req, 400, "JSON_PARSER_ERROR", "body is not a JSON object");
@@ -868,7 +874,7 @@ Response SalesforceSim::create_one(const Request& req, const std::string& object
       return sf_error(req, 400, "INVALID_FIELD", "No such column '" + std::string(k) + "' on sobject of type " + object);
     values[std::string(k)] = val;
   }
-  if (object == "Case") {
+  if (object == "Case" || object == "CaseComment" || object == "Task") {
     for (const auto& [k, val] : values) {
       const auto& d = schema_[object][k];
       bool ok = val.is_null() || (d.type == "Checkbox" ? val.is_bool() : d.type == "Number" ? val.is_number() : val.is_string());
@@ -877,8 +883,11 @@ Response SalesforceSim::create_one(const Request& req, const std::string& object
     auto acct = values.count("AccountId") && values["AccountId"].is_string() ? std::string(values["AccountId"].as_string()) : "";
     if (!acct.empty() && !objects_["Account"].count(acct))
       return sf_error(req, 400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"AccountId"});
-    if (!values.count("Status")) values["Status"] = "New";
-    if (!values.count("IsClosed")) values["IsClosed"] = false;
+    if (object == "Case" && !values.count("Status")) values["Status"] = "New";
+    if (object == "Case" && !values.count("IsClosed")) values["IsClosed"] = false;
+    if (object == "CaseComment" && !(values.count("ParentId") && values["ParentId"].is_string() &&
+                                     objects_["Case"].count(std::string(values["ParentId"].as_string()))))
+      return sf_error(req, 400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [ParentId]", {"ParentId"});
   } else if (object == "PermissionSet") {
     if (!values.count("Name") || !values.count("Label"))
       return sf_error(req, 400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [Name, Label]", {"Name", "Label"});

@@ -344,3 +344,59 @@ TEST(SalesforceEndToEnd, RelayedChangeReachesTheAccountFieldsWithinTwoSeconds) {
   EXPECT_LT(std::stoi(*after), std::stoi(*before));
   EXPECT_LT(took, std::chrono::seconds(2));
 }
+
+TEST(SalesforceEndToEnd, CaseCommentsAndLoggedEmailsAreSynced) {
+  Org org({}, 60);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app);
+  testing::internal::CaptureStderr();
+  ASSERT_TRUE(app::run_sync(io, (*app)->run_pipeline(true, true)));
+  const auto case_id = org.s.sim().nth_id("Case", 3);
+  const auto account = *org.s.sim().field("Case", case_id, "AccountId");
+  auto comment = org.s.sim().create("CaseComment", {{"ParentId", json::value(case_id)}, {"IsPublished", json::value(true)},
+                                                    {"CommentBody", json::value("Still broken. This is unacceptable, I am cancelling.")}});
+  auto task = org.s.sim().create("Task", {{"AccountId", json::value(account)}, {"TaskSubtype", json::value("Email")},
+                                          {"Subject", json::value("Renewal reminder")}, {"Status", json::value("Completed")}});
+  auto r = app::run_sync(io, (*app)->run_pipeline(false, false));
+  testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what();
+  std::map<std::string, store::Activity> by_id;
+  for (auto& a : (*app)->store().activities_of({account})) by_id[a.id] = a;
+  ASSERT_TRUE(by_id.count(comment));
+  EXPECT_EQ(by_id[comment].kind, "comment");
+  ASSERT_TRUE(by_id[comment].sentiment);
+  EXPECT_LT(*by_id[comment].sentiment, 0);  // the comment's words are scored
+  ASSERT_TRUE(by_id.count(task));
+  EXPECT_EQ(by_id[task].kind, "email_out");  // a logged e-mail counts as one we sent
+}
+
+TEST(SalesforceAuth, ClientCredentialsOnTheMyDomainHost) {
+  sim::SalesforceSimOptions o;
+  o.client_secret = "sim-client-secret-0123456789";
+  Org org(o, 5);
+  ::setenv("CG_SF_SECRET", "sim-client-secret-0123456789", 1);
+  auto yaml_cfg = org.config();
+  yaml_cfg.salesforce.auth = "client_credentials";
+  yaml_cfg.salesforce.client_secret = config::SecretSource{"CG_SF_SECRET", ""};
+  boost::asio::io_context io;
+  auto app = app::App::create(yaml_cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  auto ok = app::run_sync(io, (*app)->crm().check_connection());
+  EXPECT_TRUE(ok) << ok.error().what();
+  ::setenv("CG_SF_SECRET", "wrong", 1);
+  boost::asio::io_context io2;
+  auto bad_app = app::App::create(yaml_cfg, io2);
+  ASSERT_TRUE(bad_app);
+  auto bad = app::run_sync(io2, (*bad_app)->crm().check_connection());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("invalid client credentials"), std::string::npos);
+  EXPECT_EQ(bad.error().message.find("wrong"), std::string::npos) << "the secret reached an error message";
+  // The config refuses client credentials against the shared login host.
+  auto refused = config::parse_config("crm: salesforce\nsalesforce:\n  auth: client_credentials\n  client_id: x\n"
+                                      "  client_secret: {env: CG_SF_SECRET}\nmodel:\n  label: {property: churned}\n",
+                                      "cc.yaml");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("My Domain"), std::string::npos);
+}

@@ -7,6 +7,8 @@ const char* to_string(ObjectKind k) {
     case ObjectKind::tickets: return "tickets";
     case ObjectKind::emails: return "emails";
     case ObjectKind::contacts: return "contacts";
+    case ObjectKind::comments: return "comments";
+    case ObjectKind::tasks: return "tasks";
   }
   return "?";
 }

@@ -32,7 +32,7 @@ struct ContactRecord {
 // A support ticket or case, an email, a usage event: something that happened to a customer.
 struct ActivityRecord {
   std::string id;
-  std::string kind;           // ticket | email_out | email_in | usage
+  std::string kind;           // ticket | email_out | email_in | usage | comment | call | task
   std::string customer_id;    // empty when not associated with a customer
   std::int64_t occurred_ms = 0;
   std::optional<std::int64_t> closed_ms;
@@ -43,7 +43,9 @@ struct ActivityRecord {
   std::optional<double> value;  // usage: seconds; email_out: 1 opened / 0 not
 };
 
-enum class ObjectKind { customers, tickets, emails, contacts };
+// comments: ticket/case comments (Salesforce CaseComment); tasks: logged e-mails and calls
+// (Salesforce Task). HubSpot keeps neither apart from its tickets and e-mails.
+enum class ObjectKind { customers, tickets, emails, contacts, comments, tasks };
 const char* to_string(ObjectKind k);
 
 // One page of pulled records; `watermark_ms` is the last-modified stamp it reached.

@@ -179,6 +179,7 @@ std::string object_type(crm::ObjectKind k, const std::string& customer_object) {
     case crm::ObjectKind::tickets: return "tickets";
     case crm::ObjectKind::emails: return "emails";
     case crm::ObjectKind::contacts: return "contacts";
+    default: break;
   }
   return {};
 }
@@ -186,6 +187,8 @@ std::string object_type(crm::ObjectKind k, const std::string& customer_object) {
 crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) {
   // When contacts are the customers, they are pulled as customers and carry their own counters.
   if (kind == crm::ObjectKind::contacts && is_contacts()) co_return Result<void>{};
+  // HubSpot has no separate comment or task objects to read here (notes are not synced).
+  if (kind == crm::ObjectKind::comments || kind == crm::ObjectKind::tasks) co_return Result<void>{};
   const std::string type = object_type(kind, opts_.object);
   const std::string mod = modified_property(kind);
   std::vector<std::string> props;
@@ -201,6 +204,8 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
       break;
     case crm::ObjectKind::contacts:
       props = {"email", "associatedcompanyid", "hs_email_delivered", "hs_email_open", "lastmodifieddate"};
+      break;
+    default:
       break;
   }
   std::int64_t window_start = since_ms;

@@ -193,6 +193,32 @@ crm::ContactRecord to_contact(const json::object& r) {
   return c;
 }
 
+crm::ActivityRecord to_case_comment(const json::object& r, const std::string& customer_field) {
+  crm::ActivityRecord a;
+  a.id = field_text(r, "Id");
+  a.kind = "comment";
+  a.customer_id = nested_text(r, "Parent", customer_field);
+  a.body = field_text(r, "CommentBody");
+  a.occurred_ms = parse_datetime(field_text(r, "CreatedDate")).value_or(0);
+  a.properties["is_published"] = field_text(r, "IsPublished");
+  a.properties["case_id"] = field_text(r, "ParentId");
+  a.modified_ms = parse_datetime(field_text(r, "SystemModstamp")).value_or(0);
+  return a;
+}
+
+crm::ActivityRecord to_task(const json::object& r, const std::string& customer_field) {
+  crm::ActivityRecord a;
+  a.id = field_text(r, "Id");
+  const auto subtype = field_text(r, "TaskSubtype");
+  a.kind = subtype == "Email" ? "email_out" : subtype == "Call" ? "call" : "task";
+  a.customer_id = field_text(r, customer_field);
+  a.subject = field_text(r, "Subject");
+  a.occurred_ms = parse_datetime(field_text(r, "CreatedDate")).value_or(0);
+  if (auto s = field_text(r, "Status"); !s.empty()) a.properties["status"] = s;
+  a.modified_ms = parse_datetime(field_text(r, "SystemModstamp")).value_or(0);
+  return a;
+}
+
 namespace {
 
 Result<json::value> typed(const FieldDefinition& f, const std::string& v) {

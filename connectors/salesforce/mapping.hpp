@@ -59,6 +59,10 @@ crm::CustomerRecord to_customer(const boost::json::object& r, const std::string&
 crm::ActivityRecord to_case(const boost::json::object& r, const std::string& customer_field);
 crm::ActivityRecord to_email_message(const boost::json::object& r);
 crm::ContactRecord to_contact(const boost::json::object& r);
+// A CaseComment: kind "comment", the customer through its case (Parent.AccountId or ContactId).
+crm::ActivityRecord to_case_comment(const boost::json::object& r, const std::string& customer_field);
+// A Task: TaskSubtype Email -> email_out, Call -> call, anything else -> task.
+crm::ActivityRecord to_task(const boost::json::object& r, const std::string& customer_field);
 
 // PATCH /composite/sobjects body (allOrNone false) with each value typed as its field is.
 Result<boost::json::object> collection_update_body(const std::string& object, const std::vector<crm::FieldUpdate>& updates);

@@ -225,6 +225,15 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
       object = "Contact";
       fields.insert(fields.end(), {"AccountId", "Email"});
       break;
+    case crm::ObjectKind::comments:
+      object = "CaseComment";
+      fields.insert(fields.end(), {"ParentId", "Parent." + link, "CommentBody", "IsPublished", "CreatedDate"});
+      break;
+    case crm::ObjectKind::tasks:
+      object = "Task";
+      fields.insert(fields.end(), {contacts_are_customers ? "WhoId" : "AccountId", "Subject", "TaskSubtype", "Status",
+                                   "CreatedDate"});
+      break;
   }
   std::string target = base_ + (all_rows ? "/queryAll?q=" : "/query?q=") + url_encode(incremental_soql(object, fields, since_ms, where));
   for (;;) {
@@ -261,6 +270,14 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
         case crm::ObjectKind::contacts:
           batch.contacts.push_back(to_contact(rec));
           batch.watermark_ms = batch.contacts.back().modified_ms;
+          break;
+        case crm::ObjectKind::comments:
+          batch.activities.push_back(to_case_comment(rec, link));
+          batch.watermark_ms = batch.activities.back().modified_ms;
+          break;
+        case crm::ObjectKind::tasks:
+          batch.activities.push_back(to_task(rec, contacts_are_customers ? "WhoId" : "AccountId"));
+          batch.watermark_ms = batch.activities.back().modified_ms;
           break;
       }
     }

@@ -132,7 +132,7 @@ std::map<std::string, double> behaviour_of(const std::vector<const store::Activi
     // and move only when something happens, so a re-run writes nothing new.
     const auto age = day_of(as_of) - day_of(a->occurred_ms);
     const bool in90 = age < 90, in30 = age < 30;
-    const bool customer_initiated = a->kind != "email_out";
+    const bool customer_initiated = a->kind == "ticket" || a->kind == "email_in" || a->kind == "usage";
     if (customer_initiated && (!last || a->occurred_ms > *last)) last = a->occurred_ms;
     for (int i = 0; i < 3; ++i) {
       const bool in = age < windows[i];

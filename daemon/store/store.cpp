@@ -155,7 +155,7 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       // The body carries the customer's words; a subject is often a template line.
       const std::string& body = a.body.empty() ? a.subject : a.body;
       // Only what the customer wrote has a sentiment worth scoring: tickets and replies.
-      if (body.empty() || (a.kind != "ticket" && a.kind != "email_in")) continue;
+      if (body.empty() || (a.kind != "ticket" && a.kind != "email_in" && a.kind != "comment")) continue;
       txt.bind(1, a.kind + ":" + a.id);
       txt.bind(2, a.id);
       txt.bind(3, a.customer_id);

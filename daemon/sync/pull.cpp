@@ -6,7 +6,7 @@ namespace cg::sync {
 boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::Store& st, bool full) {
   PullStats stats;
   for (auto kind : {crm::ObjectKind::customers, crm::ObjectKind::tickets, crm::ObjectKind::emails,
-                    crm::ObjectKind::contacts}) {
+                    crm::ObjectKind::contacts, crm::ObjectKind::comments, crm::ObjectKind::tasks}) {
     const std::string object = crm.name() + "." + crm::to_string(kind);
     const std::int64_t since = full ? 0 : st.watermark(object);
     crm::BatchSink sink = [&](crm::PullBatch&& b) -> Result<void> {
