@@ -124,8 +124,10 @@ void HubspotSim::define_defaults() {
 }
 
 std::int64_t HubspotSim::tick() {
-  // Last-modified stamps strictly increase, as a real CRM's effectively do under load.
-  last_tick_ = std::max(SystemClock{}.now_ms(), last_tick_ + 1);
+  // Server time: records saved in the same millisecond (a batch) share a stamp, as HubSpot's do.
+  // A stamp never runs ahead of the clock: strictly increasing stamps did, after a 100-record
+  // batch, and a ticket created next was "in the future" to as-of scoring.
+  last_tick_ = std::max(SystemClock{}.now_ms(), last_tick_);
   return last_tick_;
 }
 
