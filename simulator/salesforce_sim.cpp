@@ -306,6 +306,13 @@ std::string SalesforceSim::create(const std::string& object, std::map<std::strin
   return id;
 }
 
+void SalesforceSim::remove(const std::string& object, const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto& r = objects_.at(object).at(id);
+  r.deleted = true;
+  r.modstamp_ms = tick();
+}
+
 Result<void> SalesforceSim::load_seed(const std::string& text, std::int64_t now) {
   boost::system::error_code ec;
   auto v = json::parse(text, ec);

@@ -72,6 +72,8 @@ class SalesforceSim {
   [[nodiscard]] std::size_t count(const std::string& object) const;
   [[nodiscard]] std::string nth_id(const std::string& object, std::size_t n) const;
   [[nodiscard]] bool field_exists(const std::string& object, const std::string& name) const;
+  // Deletes a record to the recycle bin (query hides it, queryAll shows IsDeleted = true).
+  void remove(const std::string& object, const std::string& id);
   // Creates a record as POST /sobjects/{object} would; returns its id.
   std::string create(const std::string& object, std::map<std::string, boost::json::value> fields);
 

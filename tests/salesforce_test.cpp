@@ -345,7 +345,7 @@ TEST(SalesforceEndToEnd, RelayedChangeReachesTheAccountFieldsWithinTwoSeconds) {
   EXPECT_LT(took, std::chrono::seconds(2));
 }
 
-TEST(SalesforceEndToEnd, CaseCommentsAndLoggedEmailsAreSynced) {
+TEST(SalesforceEndToEnd, CaseCommentsLoggedEmailsAndDeletionsAreSynced) {
   Org org({}, 60);
   auto cfg = org.config();
   boost::asio::io_context io;
@@ -359,9 +359,14 @@ TEST(SalesforceEndToEnd, CaseCommentsAndLoggedEmailsAreSynced) {
                                                     {"CommentBody", json::value("Still broken. This is unacceptable, I am cancelling.")}});
   auto task = org.s.sim().create("Task", {{"AccountId", json::value(account)}, {"TaskSubtype", json::value("Email")},
                                           {"Subject", json::value("Renewal reminder")}, {"Status", json::value("Completed")}});
+  const auto gone = org.s.sim().nth_id("Account", 7);
+  org.s.sim().remove("Account", gone);
   auto r = app::run_sync(io, (*app)->run_pipeline(false, false));
   testing::internal::GetCapturedStderr();
   ASSERT_TRUE(r) << r.error().what();
+  // A deleted account arrives through queryAll and is no longer scored.
+  EXPECT_EQ((*app)->store().counts().customers, 59);
+  EXPECT_TRUE((*app)->store().customers_of({gone}).empty());
   std::map<std::string, store::Activity> by_id;
   for (auto& a : (*app)->store().activities_of({account})) by_id[a.id] = a;
   ASSERT_TRUE(by_id.count(comment));
