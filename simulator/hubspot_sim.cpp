@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <functional>
 #include <set>
 
 namespace cg::sim {
@@ -428,6 +429,8 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
       std::string rest;
       for (std::size_t i = 4; i < s.size(); ++i) rest += "/" + s[i];
       res = properties(req, s[3], rest);
+    } else if (s.size() == 3 && s[0] == "automation" && s[1] == "v4" && s[2] == "flows") {
+      res = flows(req);
     } else if (s.size() == 7 && s[0] == "crm" && is_version(s[1]) && s[2] == "associations" && s[5] == "batch" &&
                s[6] == "read" && method == "POST") {
       res = associations(req, s[3], s[4]);
@@ -444,6 +447,63 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
     res.set("X-HubSpot-RateLimit-Daily-Remaining", std::to_string(std::max<std::int64_t>(0, opts_.daily_limit - daily_used_)));
   }
   return res;
+}
+
+std::vector<json::object> HubspotSim::workflows() const {
+  std::lock_guard lock(mutex_);
+  return flows_;
+}
+
+Response HubspotSim::flows(const Request& req) {
+  if (req.method() == boost::beast::http::verb::get) {
+    json::array results;
+    for (const auto& f : flows_) results.push_back(f);
+    return http::make_response(req, 200, json::serialize(json::object{{"results", results}}));
+  }
+  if (req.method() != boost::beast::http::verb::post) return error(req, 405, "METHOD_NOT_ALLOWED", "method not allowed");
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object()) return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+  auto o = v.as_object();
+  // ApiPlatformFlowCreateRequest: these are required.
+  for (const char* k : {"type", "flowType", "objectTypeId", "isEnabled", "actions", "dataSources", "blockedDates",
+                        "timeWindows", "customProperties"})
+    if (!o.if_contains(k)) return error(req, 400, "VALIDATION_ERROR", std::string("Missing required field: ") + k);
+  if (o.at("type") != "PLATFORM_FLOW" && o.at("type") != "CONTACT_FLOW")
+    return error(req, 400, "VALIDATION_ERROR", "type must be PLATFORM_FLOW or CONTACT_FLOW");
+  if (o.at("objectTypeId") == "0-1" && o.at("type") != "CONTACT_FLOW")
+    return error(req, 400, "VALIDATION_ERROR", "contact workflows must be CONTACT_FLOW");
+  const std::string object = o.at("objectTypeId") == "0-2" ? "companies" : o.at("objectTypeId") == "0-1" ? "contacts" : "";
+  if (object.empty()) return error(req, 400, "VALIDATION_ERROR", "objectTypeId not supported by the simulator");
+  if (!o.at("actions").is_array()) return error(req, 400, "VALIDATION_ERROR", "actions must be an array");
+  std::set<std::string> ids;
+  for (const auto& a : o.at("actions").as_array()) {
+    if (!a.is_object() || !a.as_object().if_contains("actionId") || !a.as_object().if_contains("actionTypeId") ||
+        !a.as_object().if_contains("type"))
+      return error(req, 400, "VALIDATION_ERROR", "each action needs type, actionId and actionTypeId");
+    ids.insert(std::string(a.at("actionId").as_string()));
+  }
+  if (auto* start = o.if_contains("startActionId"); start && !ids.count(std::string(start->as_string())))
+    return error(req, 400, "VALIDATION_ERROR", "startActionId names no action");
+  // Every property a filter names must exist on the object.
+  std::function<std::optional<std::string>(const json::value&)> check = [&](const json::value& b) -> std::optional<std::string> {
+    if (!b.is_object()) return std::nullopt;
+    if (auto* fs = b.as_object().if_contains("filters"); fs && fs->is_array())
+      for (const auto& f : fs->as_array())
+        if (auto* p = f.as_object().if_contains("property"); p && !props_.at(object).count(std::string(p->as_string())))
+          return std::string(p->as_string());
+    if (auto* bs = b.as_object().if_contains("filterBranches"); bs && bs->is_array())
+      for (const auto& sub : bs->as_array())
+        if (auto bad = check(sub)) return bad;
+    return std::nullopt;
+  };
+  if (auto* ec2 = o.if_contains("enrollmentCriteria"))
+    if (auto* lb = ec2->as_object().if_contains("listFilterBranch"))
+      if (auto bad = check(*lb)) return error(req, 400, "VALIDATION_ERROR", "Property " + *bad + " does not exist on " + object);
+  o["id"] = std::to_string(900000 + flows_.size());
+  o["revisionId"] = "1";
+  flows_.push_back(o);
+  return http::make_response(req, 201, json::serialize(o));
 }
 
 namespace {

@@ -57,6 +57,8 @@ class HubspotSim {
   // A property of a record, or nullopt.
   std::optional<std::string> property(const std::string& type, const std::string& id, const std::string& name) const;
   std::size_t count(const std::string& type) const;
+  // Workflows created through /automation/v4/flows.
+  std::vector<boost::json::object> workflows() const;
   // Creates a record as POST /crm/v3/objects/{type} would; returns its id.
   std::string create(const std::string& type, std::map<std::string, std::string> props,
                      const std::string& associate_company = "");
@@ -82,6 +84,8 @@ class HubspotSim {
   http::Response list(const http::Request& req, const std::string& type, const std::string& query);
   http::Response properties(const http::Request& req, const std::string& type, const std::string& rest);
   http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
+  // Automation v4: GET (list) and POST (create) /automation/v4/flows.
+  http::Response flows(const http::Request& req);
   std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,
                               const std::vector<std::string>* props) const;
@@ -102,6 +106,7 @@ class HubspotSim {
   std::string webhook_url_, client_secret_;
   std::vector<std::string> outgoing_;  // webhook bodies waiting to be sent
   std::int64_t next_event_ = 1, webhooks_delivered_ = 0;
+  std::vector<boost::json::object> flows_;
 };
 
 }  // namespace cg::sim

@@ -7,6 +7,7 @@
 #include "daemon/sync/sync.hpp"
 #include "tests/support/sim_server.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "connectors/transport/https_client.hpp"
@@ -257,4 +258,37 @@ TEST(HubspotSim, RejectsWhatHubSpotRejects) {
                  R"({"name":"x","label":"x","type":"enumeration","fieldType":"select","groupName":"customerprofile"})"), 400u);
   EXPECT_EQ(post("/crm/v3/properties/companies",
                  R"({"name":"y","label":"y","type":"number","fieldType":"select","groupName":"customerprofile"})"), 400u);
+}
+
+TEST(HubspotSim, OfferWorkflowTemplateIsCreatedOnceWithTheHoldoutExclusion) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(5, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  // The template filters on churnguard_* properties: before setup they do not exist, and
+  // HubSpot (the simulator) refuses a workflow that names a missing property.
+  auto early = run_sync(c.io, c.crm->ensure_workflows(false));
+  ASSERT_FALSE(early);
+  EXPECT_NE(early.error().message.find("churnguard_next_action"), std::string::npos);
+  ASSERT_TRUE(run_sync(c.io, c.crm->ensure_fields(false)));
+  auto dry = run_sync(c.io, c.crm->ensure_workflows(true));
+  ASSERT_TRUE(dry) << dry.error().what();
+  ASSERT_EQ(dry->size(), 1u);
+  EXPECT_TRUE(s.sim().workflows().empty());
+  auto first = run_sync(c.io, c.crm->ensure_workflows(false));
+  ASSERT_TRUE(first) << first.error().what();
+  ASSERT_EQ(s.sim().workflows().size(), 1u);
+  auto second = run_sync(c.io, c.crm->ensure_workflows(false));
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->empty());
+  EXPECT_EQ(s.sim().workflows().size(), 1u);
+  // The request shape: a disabled company workflow enrolling next_action = offer, holdout not true.
+  const auto flows = s.sim().workflows();
+  const auto& flow = flows[0];
+  EXPECT_EQ(flow.at("objectTypeId"), "0-2");
+  EXPECT_EQ(flow.at("isEnabled"), false);
+  const auto body = boost::json::serialize(flow.at("enrollmentCriteria"));
+  EXPECT_NE(body.find(R"("property":"churnguard_next_action")"), std::string::npos);
+  EXPECT_NE(body.find(R"("values":["offer"])"), std::string::npos);
+  EXPECT_NE(body.find(R"("property":"churnguard_holdout")"), std::string::npos);
+  EXPECT_NE(body.find(R"("value":false)"), std::string::npos);
 }

@@ -25,6 +25,9 @@ class CrmConnector {
   virtual Task<void> check_connection() = 0;
   // Creates the ChurnGuard property group and fields if missing; idempotent. Returns what it created.
   virtual Task<std::vector<std::string>> ensure_fields(bool dry_run) = 0;
+  // Creates the shipped workflow templates if missing (disabled, for an admin to review and turn
+  // on); idempotent by name. Returns what it created or would create.
+  virtual Task<std::vector<std::string>> ensure_workflows(bool dry_run) = 0;
   // Pulls every record of `kind` modified at or after `since_ms`, oldest first, page by page.
   virtual Task<void> pull(ObjectKind kind, std::int64_t since_ms, BatchSink sink) = 0;
   // Writes one batch of at most max_write_batch() updates; per-record outcomes in the result.

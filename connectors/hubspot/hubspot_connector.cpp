@@ -1,12 +1,13 @@
 #include "connectors/hubspot/hubspot_connector.hpp"
 
+#include "churnguard/hubspot_properties_json.hpp"
 #include "connectors/api/fields.hpp"
 #include "connectors/hubspot/mapping.hpp"
 #include "connectors/hubspot/property_definitions.hpp"
 #include "connectors/transport/pacing.hpp"
 #include "daemon/core/log.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json.hpp>
 
 #include <set>
 
@@ -42,6 +43,7 @@ class HubspotConnector final : public crm::CrmConnector {
   }
 
   crm::Task<std::vector<std::string>> ensure_fields(bool dry_run) override;
+  crm::Task<std::vector<std::string>> ensure_workflows(bool dry_run) override;
   crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
   crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
 
@@ -338,6 +340,37 @@ crm::Task<std::vector<std::string>> HubspotConnector::ensure_fields(bool dry_run
     if (c->status != 201 && c->status != 200)
       co_return make_error(ErrorKind::rejected, "creating properties: " + describe_error(c->status, c->body));
   }
+  co_return changes;
+}
+
+crm::Task<std::vector<std::string>> HubspotConnector::ensure_workflows(bool dry_run) {
+  boost::system::error_code ec;
+  auto flow = json::parse(embedded::hubspot_offer_workflow_json, ec);
+  if (ec || !flow.is_object()) co_return make_error(ErrorKind::config, "the embedded workflow template is not JSON");
+  if (is_contacts()) {
+    // The same workflow on contacts: a contact flow type.
+    flow.as_object()["objectTypeId"] = "0-1";
+    flow.as_object()["type"] = "CONTACT_FLOW";
+  }
+  const std::string name(flow.as_object().at("name").as_string());
+  Request list_req{http::verb::get, "/automation/v4/flows"};
+  auto list = co_await call(std::move(list_req));
+  if (!list) co_return list.error();
+  if (list->status == 403)
+    co_return make_error(ErrorKind::auth, "HubSpot refused the workflows API: add the `automation` scope to the app");
+  if (list->status != 200) co_return make_error(ErrorKind::rejected, "listing workflows: " + describe_error(list->status, list->body));
+  auto parsed = parse_json(list->body, "HubSpot workflows list");
+  if (!parsed) co_return parsed.error();
+  if (auto* res = parsed->is_object() ? parsed->as_object().if_contains("results") : nullptr; res && res->is_array())
+    for (const auto& f : res->as_array())
+      if (f.is_object() && f.as_object().if_contains("name") && f.as_object().at("name").is_string() && f.as_object().at("name").as_string() == name) co_return std::vector<std::string>{};
+  std::vector<std::string> changes{"create workflow \"" + name + "\" (disabled; review and turn it on in HubSpot)"};
+  if (dry_run) co_return changes;
+  Request create{http::verb::post, "/automation/v4/flows", json::serialize(flow)};
+  auto c = co_await call(std::move(create));
+  if (!c) co_return c.error();
+  if (c->status != 201 && c->status != 200)
+    co_return make_error(ErrorKind::rejected, "creating the workflow: " + describe_error(c->status, c->body));
   co_return changes;
 }
 

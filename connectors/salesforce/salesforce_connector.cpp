@@ -53,6 +53,11 @@ class SalesforceConnector final : public crm::CrmConnector {
   }
 
   crm::Task<std::vector<std::string>> ensure_fields(bool dry_run) override;
+  crm::Task<std::vector<std::string>> ensure_workflows(bool) override {
+    co_return make_error(ErrorKind::invalid_input,
+                         "Salesforce Flows are deployed as metadata: `sf project deploy start` from the assembled "
+                         "plugin (see plugin_manifest/salesforce and installer/ADMIN.md), not by `setup --workflows`");
+  }
   crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
   crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
 

@@ -58,6 +58,10 @@ Result<void> App::load_sentiment() {
   return {};
 }
 
+boost::asio::awaitable<Result<std::vector<std::string>>> App::setup_workflows(bool dry_run) {
+  co_return co_await crm_->ensure_workflows(dry_run);
+}
+
 boost::asio::awaitable<Result<std::vector<std::string>>> App::setup_fields(bool dry_run) {
   auto c = co_await crm_->check_connection();
   if (!c) co_return c.error();

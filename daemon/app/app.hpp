@@ -36,6 +36,7 @@ class App {
   ~App();
 
   boost::asio::awaitable<Result<std::vector<std::string>>> setup_fields(bool dry_run);
+  boost::asio::awaitable<Result<std::vector<std::string>>> setup_workflows(bool dry_run);
   boost::asio::awaitable<Result<sync::PullStats>> pull(bool full);
   Result<std::size_t> score_texts();
   Result<scoring::TrainOutcome> train();

@@ -50,7 +50,8 @@ Commands:
   models activate MODEL make MODEL (id or version) the one that scores
   score [--only ID,ID]  score every customer (or only these) with the active model
   writeback             queue changed fields and send them to the CRM
-  setup [--dry-run]     check the CRM connection and create the ChurnGuard fields
+  setup [--dry-run] [--workflows]   check the CRM connection and create the ChurnGuard fields (and,
+                        on HubSpot, the offer workflow template, disabled for review)
   check-config          validate the configuration and exit
   --version             print the version
 
@@ -335,6 +336,12 @@ int run_cli(int argc, char** argv) {
     if (!r) return fail(r.error());
     if (r->empty()) std::cout << "CRM reachable; every ChurnGuard field already exists\n";
     for (const auto& c : *r) std::cout << (has("--dry-run") ? "would " : "") << c << "\n";
+    if (has("--workflows")) {
+      auto w = run_sync(io, a.setup_workflows(has("--dry-run")));
+      if (!w) return fail(w.error());
+      if (w->empty()) std::cout << "the ChurnGuard workflow templates already exist\n";
+      for (const auto& c : *w) std::cout << (has("--dry-run") ? "would " : "") << c << "\n";
+    }
     return 0;
   }
   if (cmd == "serve") {

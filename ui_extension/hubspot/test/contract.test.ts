@@ -60,6 +60,12 @@ describe('the field contract', () => {
     expect(flow).toMatch(/<field>ChurnGuard_Next_Action__c<\/field>\s*<operator>EqualTo<\/operator>\s*<value><stringValue>offer<\/stringValue>/);
   });
 
+  it('the HubSpot workflow template names only contract properties and excludes holdouts', () => {
+    const flow = text('plugin_manifest/hubspot/workflows/churnguard-offer-workflow.json');
+    for (const name of matches(flow, /\b(churnguard_[a-z_]+)\b/g)) expect(DAEMON_HUBSPOT).toContain(name);
+    expect(flow).toContain('"property": "churnguard_holdout"');
+  });
+
   it('tier and next-action values agree between HubSpot options and Salesforce picklists', () => {
     const hs = json('plugin_manifest/hubspot/properties/churnguard-properties.json').properties;
     const sf = json('plugin_manifest/salesforce/churnguard-fields.json').fields;
