@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,40 @@ struct ApiConfig {
   int max_body_bytes = 4 << 20;
 };
 
+// A retention play: who it targets, what it does, how often, and its control group.
+struct PlayCondition {
+  std::vector<std::string> tiers;            // any of; empty = any tier
+  int min_score = 0, max_score = 100;
+  std::vector<std::string> reasons_any;      // a reason containing any of these (case-insensitive)
+  std::optional<double> sentiment_below;     // support sentiment under this
+  std::optional<double> engagement_below;    // engagement index under this
+  std::map<std::string, std::string> properties;  // customer property equals value
+};
+
+struct PlayConfig {
+  std::string id;                            // stable: it salts the arm hash and keys the records
+  std::string kind;                          // offer | survey | proactive_support | loyalty_reward
+  std::string description;
+  int priority = 0;                          // higher wins when several match
+  PlayCondition when;
+  std::string offer_text;                    // offer, loyalty_reward: what the customer is offered
+  double offer_value = 0;                    // its cost, counted against the budget
+  int cooldown_days = 30;                    // no re-enrolment in this play within
+  int weekly_cap = 0;                        // enrolments per rolling 7 days (0 = none)
+  double budget = 0;                         // total offer value for treated customers (0 = none)
+  double holdout = 0.10;                     // share kept as the control group
+  int outcome_window_days = 90;              // churned or retained, counted at the end of it
+  bool create_task = true;                   // a CRM task for the record owner (treatment only)
+  bool call_webhook = false;                 // POST plays.webhook_url (treatment only)
+};
+
+struct PlaysSettings {
+  std::string salt = "churnguard";           // change it only to start every experiment afresh
+  std::string webhook_url;                   // https; body signed with HMAC-SHA256
+  SecretSource webhook_secret;
+  std::string webhook_ca_file;               // extra CA for the webhook receiver (a private CA)
+};
+
 struct ScheduleConfig {
   int interval_seconds = 900;  // serve: full pipeline every interval
 };
@@ -140,6 +175,8 @@ struct Config {
   HttpConfig http;
   ApiConfig api;
   ScheduleConfig schedule;
+  std::vector<PlayConfig> plays;
+  PlaysSettings plays_settings;
 
   // A path from the config, resolved against state_dir when relative.
   [[nodiscard]] std::string state_path(const std::string& p) const;

@@ -1,6 +1,8 @@
 #include "config/config.hpp"
 #include "config/yaml_reader.hpp"
 
+#include <cmath>
+#include <set>
 #include <sys/stat.h>
 
 #include <boost/url/parse.hpp>
@@ -54,6 +56,39 @@ void read_salesforce(YamlReader& r, SalesforceConfig& s) {
   r.read("limit_max_wait_minutes", s.limit_max_wait_minutes);
   r.read("bulk_poll_ms", s.bulk_poll_ms);
   read_secret(r, "webhook_token", s.webhook_token, false);
+  r.finish();
+}
+
+void read_play(YamlReader& r, PlayConfig& p) {
+  r.read("id", p.id, true);
+  r.read("kind", p.kind, true);
+  r.read("description", p.description);
+  r.read("priority", p.priority);
+  if (auto w = r.child("when")) {
+    w->read("tiers", p.when.tiers);
+    w->read("min_score", p.when.min_score);
+    w->read("max_score", p.when.max_score);
+    w->read("reasons_any", p.when.reasons_any);
+    w->read("properties", p.when.properties);
+    double sb = NAN, eb = NAN;
+    w->read("sentiment_below", sb);
+    w->read("engagement_below", eb);
+    if (!std::isnan(sb)) p.when.sentiment_below = sb;
+    if (!std::isnan(eb)) p.when.engagement_below = eb;
+    w->finish();
+  }
+  if (auto o = r.child("offer")) {
+    o->read("text", p.offer_text, true);
+    o->read("value", p.offer_value);
+    o->finish();
+  }
+  r.read("cooldown_days", p.cooldown_days);
+  r.read("weekly_cap", p.weekly_cap);
+  r.read("budget", p.budget);
+  r.read("holdout", p.holdout);
+  r.read("outcome_window_days", p.outcome_window_days);
+  r.read("create_task", p.create_task);
+  r.read("call_webhook", p.call_webhook);
   r.finish();
 }
 
@@ -160,6 +195,31 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   if (c.writeback.min_score_change < 1) bad("writeback.min_score_change", "must be at least 1");
   if (c.writeback.max_attempts < 1) bad("writeback.max_attempts", "must be at least 1");
   if (c.schedule.interval_seconds < 10) bad("schedule.interval_seconds", "must be at least 10");
+  std::set<std::string> play_ids;
+  for (std::size_t i = 0; i < c.plays.size(); ++i) {
+    const auto& p = c.plays[i];
+    const std::string at = "plays[" + std::to_string(i) + "]";
+    if (p.id.empty() || p.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos)
+      bad(at + ".id", "must be lower-case letters, digits, '-' or '_'");
+    if (!play_ids.insert(p.id).second) bad(at + ".id", "'" + p.id + "' is used by another play");
+    if (p.kind != "offer" && p.kind != "survey" && p.kind != "proactive_support" && p.kind != "loyalty_reward")
+      bad(at + ".kind", "must be offer, survey, proactive_support or loyalty_reward");
+    if ((p.kind == "offer" || p.kind == "loyalty_reward") && p.offer_text.empty())
+      bad(at + ".offer", "an " + p.kind + " play needs offer.text (and offer.value for its cost)");
+    if (!(p.holdout >= 0.01 && p.holdout <= 0.5)) bad(at + ".holdout", "must be between 0.01 and 0.5");
+    if (p.cooldown_days < 0) bad(at + ".cooldown_days", "must not be negative");
+    if (p.outcome_window_days < 1) bad(at + ".outcome_window_days", "must be at least 1");
+    if (p.when.min_score > p.when.max_score) bad(at + ".when", "min_score is above max_score");
+    for (const auto& t : p.when.tiers)
+      if (t != "low" && t != "medium" && t != "high" && t != "critical") bad(at + ".when.tiers", "'" + t + "' is not a tier");
+    if (p.call_webhook && c.plays_settings.webhook_url.empty())
+      bad(at + ".call_webhook", "needs plays_settings.webhook_url and plays_settings.webhook_secret");
+  }
+  if (!c.plays_settings.webhook_url.empty()) {
+    auto wu = boost::urls::parse_absolute_uri(c.plays_settings.webhook_url);
+    if (!wu || wu->scheme() != "https") bad("plays_settings.webhook_url", "must be an https:// URL");
+    if (!c.plays_settings.webhook_secret.configured()) bad("plays_settings.webhook_secret", "signing needs a secret");
+  }
 }
 
 }  // namespace
@@ -186,6 +246,17 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
   r.read("state_dir", c.state_dir);
   r.read("log_level", c.log_level);
   if (auto h = r.child("hubspot", c.crm == "hubspot")) read_hubspot(*h, c.hubspot);
+  for (auto& p : r.children("plays")) {
+    c.plays.emplace_back();
+    read_play(p, c.plays.back());
+  }
+  if (auto s = r.child("plays_settings")) {
+    s->read("salt", c.plays_settings.salt);
+    s->read("webhook_url", c.plays_settings.webhook_url);
+    read_secret(*s, "webhook_secret", c.plays_settings.webhook_secret, false);
+    s->read("webhook_ca_file", c.plays_settings.webhook_ca_file);
+    s->finish();
+  }
   if (auto s = r.child("salesforce", c.crm == "salesforce")) read_salesforce(*s, c.salesforce);
   if (auto s = r.child("store")) {
     s->read("path", c.store.path);
@@ -276,6 +347,8 @@ Result<void> check_secrets(const Config& c) {
     if (c.salesforce.webhook_token.configured()) wanted.emplace_back(&c.salesforce.webhook_token, "salesforce.webhook_token");
   }
   if (c.api.token.configured()) wanted.emplace_back(&c.api.token, "api.token");
+  if (c.plays_settings.webhook_secret.configured())
+    wanted.emplace_back(&c.plays_settings.webhook_secret, "plays_settings.webhook_secret");
   for (const auto& [src, what] : wanted)
     if (auto s = resolve_secret(*src, what); !s) return s.error();
   return {};

@@ -108,6 +108,26 @@ std::optional<YamlReader> YamlReader::child(const std::string& key, bool require
   return r;
 }
 
+std::vector<YamlReader> YamlReader::children(const std::string& key) {
+  std::vector<YamlReader> out;
+  auto n = lookup(key, false);
+  if (!n.IsDefined() || n.IsNull()) return out;
+  if (!n.IsSequence()) {
+    fail(n, key, "expected a list");
+    return out;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsMap()) {
+      fail(n[i], key + "[" + std::to_string(i) + "]", "expected a mapping");
+      continue;
+    }
+    YamlReader r(file_, n[i], key_path(key) + "[" + std::to_string(i) + "]");
+    r.errors_ = errors_;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 void YamlReader::finish() {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {

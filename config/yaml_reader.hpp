@@ -27,6 +27,8 @@ class YamlReader {
   void read(const std::string& key, std::map<std::string, std::string>& out);
   // A nested mapping, or nullopt if absent (marks the key as known).
   std::optional<YamlReader> child(const std::string& key, bool required = false);
+  // A sequence of mappings (e.g. plays), each reader's path "key[i]".
+  std::vector<YamlReader> children(const std::string& key);
 
   // Reports every key not consumed by a read; call once all reads are done.
   void finish();

@@ -99,7 +99,7 @@ HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) { define
 void HubspotSim::define_defaults() {
   auto def = [&](const std::string& obj, const std::string& name, const std::string& type, const std::string& ft,
                  bool ro = false) { props_[obj][name] = PropertyDef{type, ft, obj == "tickets" ? "ticketinformation" : "companyinformation", {}, ro}; };
-  for (const char* obj : {"companies", "contacts", "tickets", "emails"}) {
+  for (const char* obj : {"companies", "contacts", "tickets", "emails", "tasks"}) {
     def(obj, "hs_object_id", "number", "number", true);
     def(obj, "createdate", "datetime", "date", true);
     def(obj, "hs_lastmodifieddate", "datetime", "date", true);
@@ -122,6 +122,12 @@ void HubspotSim::define_defaults() {
   groups_["contacts"] = {"contactinformation"};
   groups_["tickets"] = {"ticketinformation"};
   groups_["emails"] = {"emailinformation"};
+  groups_["tasks"] = {"taskinformation"};
+  def("tasks", "hs_timestamp", "datetime", "date");
+  for (const char* p : {"hs_task_subject", "hs_task_body"}) def("tasks", p, "string", "text");
+  props_["tasks"]["hs_task_priority"] = {"enumeration", "select", "taskinformation", {"NONE", "LOW", "MEDIUM", "HIGH"}};
+  props_["tasks"]["hs_task_status"] = {"enumeration", "select", "taskinformation", {"NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"}};
+  props_["tasks"]["hs_task_type"] = {"enumeration", "select", "taskinformation", {"TODO", "CALL", "EMAIL"}};
 }
 
 std::int64_t HubspotSim::tick() {
@@ -421,6 +427,7 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
       const std::string type = s[3];
       if (s.size() == 5 && s[4] == "search" && method == "POST") res = search(req, type);
       else if (s.size() == 6 && s[4] == "batch" && s[5] == "update" && method == "POST") res = batch_update(req, type);
+      else if (s.size() == 6 && s[4] == "batch" && s[5] == "create" && method == "POST") res = batch_create(req, type);
       else if (s.size() == 4 && method == "GET") res = list(req, type, query);
       else if (s.size() == 4 && method == "POST") res = create_record(req, type);
       else if (s.size() == 5 && s[4] != "search" && method == "GET") res = read_one(req, type, s[4], query);
@@ -695,6 +702,69 @@ Response HubspotSim::batch_update(const Request& req, const std::string& type) {
                                             {"message", "Could not get some " + type + " objects, they may be deleted or not exist."},
                                             {"context", json::object{{"ids", ids}}}, {"errors", json::array{}}}};
   return http::make_response(req, 207, json::serialize(body));
+}
+
+// Batch create: all or nothing, unless every input carries an objectWriteTraceId; then the
+// good inputs are created and the rest reported in a 207, by trace id.
+Response HubspotSim::batch_create(const Request& req, const std::string& type) {
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  auto* inputs = !ec && v.is_object() ? v.as_object().if_contains("inputs") : nullptr;
+  if (!inputs || !inputs->is_array()) return error(req, 400, "VALIDATION_ERROR", "Invalid input JSON: expected {\"inputs\":[...]}");
+  if (inputs->as_array().size() > 100) return error(req, 400, "VALIDATION_ERROR", "Batch input can have at most 100 inputs");
+  bool traced = true;
+  struct Good { std::map<std::string, std::string> props; std::optional<std::int64_t> company; };
+  std::vector<std::optional<Good>> goods;
+  json::array errors;
+  for (const auto& in : inputs->as_array()) {
+    const auto* o = in.is_object() ? &in.as_object() : nullptr;
+    const auto* trace = o ? o->if_contains("objectWriteTraceId") : nullptr;
+    traced = traced && trace && trace->is_string();
+    std::string why;
+    Good g;
+    const auto* props = o ? o->if_contains("properties") : nullptr;
+    if (!props || !props->is_object()) why = "expected properties";
+    else
+      for (const auto& [k, val] : props->as_object()) {
+        if (!val.is_string()) { why = "Property values must be strings"; break; }
+        if (auto bad = validate_value(type, std::string(k), std::string(val.as_string()))) { why = std::string(k) + " " + *bad; break; }
+        g.props[std::string(k)] = std::string(val.as_string());
+      }
+    if (why.empty() && type == "tasks" && !g.props.count("hs_timestamp")) why = "hs_timestamp is required for tasks";
+    if (const auto* as = o ? o->if_contains("associations") : nullptr; why.empty() && as && as->is_array())
+      for (const auto& a : as->as_array()) {
+        const auto* to = a.is_object() ? a.as_object().if_contains("to") : nullptr;
+        const auto* id = to && to->is_object() ? to->as_object().if_contains("id") : nullptr;
+        auto num = id && id->is_string() ? number(std::string(id->as_string())) : std::nullopt;
+        const std::string target = type == "tasks" && a.is_object() && json::serialize(a).find("\"associationTypeId\":204") != std::string::npos
+                                       ? "contacts" : "companies";
+        if (!num || !objects_[target].count(static_cast<std::int64_t>(*num))) { why = "association target does not exist"; break; }
+        if (target == "companies") g.company = static_cast<std::int64_t>(*num);
+      }
+    if (!why.empty()) {
+      json::object err{{"status", "error"}, {"category", "VALIDATION_ERROR"}, {"message", why}};
+      if (trace && trace->is_string()) err["context"] = json::object{{"objectWriteTraceId", json::array{*trace}}};
+      errors.push_back(std::move(err));
+      goods.emplace_back();
+    } else {
+      goods.emplace_back(std::move(g));
+    }
+  }
+  if (!errors.empty() && !traced)
+    return error(req, 400, "VALIDATION_ERROR", "Batch create failed: " + std::string(errors[0].at("message").as_string()));
+  json::array results;
+  for (auto& g : goods) {
+    if (!g) continue;
+    const std::int64_t id = next_id_++;
+    const auto now = tick();
+    auto& rec = objects_[type][id];
+    rec = Record{std::move(g->props), now, now};
+    if (g->company) ticket_company_[id] = *g->company;
+    results.push_back(to_json(type, id, rec, nullptr));
+  }
+  json::object body{{"status", "COMPLETE"}, {"results", std::move(results)}};
+  if (!errors.empty()) body["errors"] = std::move(errors), body["numErrors"] = body["errors"].as_array().size();
+  return http::make_response(req, errors.empty() ? 201 : 207, json::serialize(body));
 }
 
 Response HubspotSim::create_record(const Request& req, const std::string& type) {

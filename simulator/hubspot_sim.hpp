@@ -77,6 +77,7 @@ class HubspotSim {
   http::Response search(const http::Request& req, const std::string& type);
   http::Response batch_update(const http::Request& req, const std::string& type);
   http::Response create_record(const http::Request& req, const std::string& type);
+  http::Response batch_create(const http::Request& req, const std::string& type);
   http::Response read_one(const http::Request& req, const std::string& type, const std::string& id,
                           const std::string& query);
   boost::asio::awaitable<void> deliver(std::string body);

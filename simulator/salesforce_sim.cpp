@@ -202,6 +202,7 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
                                        {"IsPublished", F{"Checkbox"}}});
   schema_["Task"] = std_fields({{"WhatId", F{"Reference"}}, {"WhoId", F{"Reference"}}, {"AccountId", F{"Reference"}},
                                 {"Subject", F{"Text", 255}}, {"TaskSubtype", F{"Text", 40}}, {"Status", F{"Text", 40}},
+                                {"Description", F{"LongTextArea", 32000}},
                                 {"Priority", F{"Text", 40}}});
   schema_["PermissionSet"] = std_fields({{"Name", F{"Text", 80}}, {"Label", F{"Text", 80}}, {"Description", F{"Text", 255}}});
   schema_["FieldPermissions"] = std_fields({{"ParentId", F{"Reference"}}, {"SobjectType", F{"Text", 80}},
@@ -819,6 +820,15 @@ Response SalesforceSim::collections(const Request& req, bool create) {
           err = "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Field: bad value for restricted picklist field: " + field;
         auto ps = it.values.count("ParentId") ? std::string(it.values.at("ParentId").as_string()) : std::string();
         if (err.empty() && !objects_["PermissionSet"].count(ps)) err = "INVALID_CROSS_REFERENCE_KEY: invalid cross reference id";
+      } else if (it.type == "Task") {
+        for (const char* ref : {"WhatId", "WhoId"})
+          if (it.values.count(ref)) {
+            const auto& v = it.values.at(ref);
+            const std::string id = v.is_string() ? std::string(v.as_string()) : "";
+            const std::string obj = id.starts_with("003") ? "Contact" : "Account";
+            if (!objects_[obj].count(id)) err = std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id;
+          }
+        if (err.empty() && !it.values.count("Subject")) err = "REQUIRED_FIELD_MISSING: Required fields are missing: [Subject]";
       }
       errors.push_back(err);
     }

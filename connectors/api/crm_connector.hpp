@@ -32,6 +32,8 @@ class CrmConnector {
   virtual Task<void> pull(ObjectKind kind, std::int64_t since_ms, BatchSink sink) = 0;
   // Writes one batch of at most max_write_batch() updates; per-record outcomes in the result.
   virtual Task<WriteResult> write_fields(const std::vector<FieldUpdate>& updates) = 0;
+  // Creates tasks on customers' records in as few calls as the CRM allows; per-task results.
+  virtual Task<std::vector<TaskResult>> create_tasks(const std::vector<TaskRequest>& tasks) = 0;
   [[nodiscard]] virtual std::size_t max_write_batch() const = 0;
   // How many of `pending` writes to hand to one write_fields call. Salesforce takes them all at
   // once above its Bulk API threshold (one job instead of many 200-record calls).

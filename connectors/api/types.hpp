@@ -73,6 +73,19 @@ struct WriteResult {
   std::vector<WriteFailure> failed;
 };
 
+// A follow-up task for the owner of a customer's record (a retention play's action).
+struct TaskRequest {
+  std::string key;          // the caller's id for it, echoed in the result
+  std::string customer_id;
+  std::string subject, body;
+};
+struct TaskResult {
+  std::string key;
+  bool ok = false;
+  std::string task_id;      // the CRM's id when ok
+  std::string error;
+};
+
 // API calls a connector has made, for cost reports.
 struct ApiUsage {
   std::uint64_t calls = 0;

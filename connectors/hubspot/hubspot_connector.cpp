@@ -5,6 +5,7 @@
 #include "connectors/hubspot/mapping.hpp"
 #include "connectors/hubspot/property_definitions.hpp"
 #include "connectors/transport/pacing.hpp"
+#include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
 
 #include <boost/json.hpp>
@@ -44,6 +45,7 @@ class HubspotConnector final : public crm::CrmConnector {
 
   crm::Task<std::vector<std::string>> ensure_fields(bool dry_run) override;
   crm::Task<std::vector<std::string>> ensure_workflows(bool dry_run) override;
+  crm::Task<std::vector<crm::TaskResult>> create_tasks(const std::vector<crm::TaskRequest>& tasks) override;
   crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
   crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
 
@@ -341,6 +343,56 @@ crm::Task<std::vector<std::string>> HubspotConnector::ensure_fields(bool dry_run
       co_return make_error(ErrorKind::rejected, "creating properties: " + describe_error(c->status, c->body));
   }
   co_return changes;
+}
+
+crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std::vector<crm::TaskRequest>& tasks) {
+  std::vector<crm::TaskResult> out;
+  // Task -> company is association type 192, task -> contact 204 (HUBSPOT_DEFINED).
+  const int assoc = is_contacts() ? 204 : 192;
+  const std::string now = format_iso8601(SystemClock{}.now_ms());
+  for (std::size_t i = 0; i < tasks.size(); i += batch_limit) {
+    json::array inputs;
+    const auto end = std::min(tasks.size(), i + batch_limit);
+    for (std::size_t j = i; j < end; ++j) {
+      const auto& t = tasks[j];
+      json::object props{{"hs_task_subject", t.subject}, {"hs_task_body", t.body}, {"hs_timestamp", now},
+                         {"hs_task_priority", "HIGH"}, {"hs_task_status", "NOT_STARTED"}, {"hs_task_type", "TODO"}};
+      json::array types{json::object{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", assoc}}};
+      json::array assocs{json::object{{"to", json::object{{"id", t.customer_id}}}, {"types", std::move(types)}}};
+      // With a trace id per input, HubSpot creates the good ones and reports the rest (207).
+      inputs.push_back(json::object{{"properties", std::move(props)}, {"associations", std::move(assocs)},
+                                    {"objectWriteTraceId", t.key}});
+    }
+    Request req{http::verb::post, paths_.objects("tasks") + "/batch/create",
+                json::serialize(json::object{{"inputs", std::move(inputs)}})};
+    auto r = co_await call(std::move(req));
+    ++usage_.write_calls;
+    if (!r) co_return r.error();
+    std::map<std::string, std::string> failed;
+    if (r->status == 207) {
+      boost::system::error_code ec;
+      auto v = json::parse(r->body, ec);
+      if (auto* errs = !ec && v.is_object() ? v.as_object().if_contains("errors") : nullptr; errs && errs->is_array())
+        for (const auto& e : errs->as_array()) {
+          const auto* ctx = e.is_object() ? e.as_object().if_contains("context") : nullptr;
+          const auto* ids = ctx && ctx->is_object() ? ctx->as_object().if_contains("objectWriteTraceId") : nullptr;
+          std::string msg = e.is_object() && e.as_object().if_contains("message") && e.at("message").is_string()
+                                ? std::string(e.at("message").as_string()) : std::string("failed");
+          if (ids && ids->is_array())
+            for (const auto& id : ids->as_array())
+              if (id.is_string()) failed[std::string(id.as_string())] = msg;
+        }
+    } else if (r->status != 201 && r->status != 200) {
+      for (std::size_t j = i; j < end; ++j) out.push_back({tasks[j].key, false, "", describe_error(r->status, r->body)});
+      continue;
+    }
+    for (std::size_t j = i; j < end; ++j) {
+      auto f = failed.find(tasks[j].key);
+      out.push_back(f == failed.end() ? crm::TaskResult{tasks[j].key, true, "", ""}
+                                      : crm::TaskResult{tasks[j].key, false, "", f->second});
+    }
+  }
+  co_return out;
 }
 
 crm::Task<std::vector<std::string>> HubspotConnector::ensure_workflows(bool dry_run) {

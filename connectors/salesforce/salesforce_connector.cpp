@@ -53,6 +53,7 @@ class SalesforceConnector final : public crm::CrmConnector {
   }
 
   crm::Task<std::vector<std::string>> ensure_fields(bool dry_run) override;
+  crm::Task<std::vector<crm::TaskResult>> create_tasks(const std::vector<crm::TaskRequest>& tasks) override;
   crm::Task<std::vector<std::string>> ensure_workflows(bool) override {
     co_return make_error(ErrorKind::invalid_input,
                          "Salesforce Flows are deployed as metadata: `sf project deploy start` from the assembled "
@@ -291,6 +292,43 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
     target = *page->next_url;
   }
   co_return Result<void>{};
+}
+
+crm::Task<std::vector<crm::TaskResult>> SalesforceConnector::create_tasks(const std::vector<crm::TaskRequest>& tasks) {
+  std::vector<crm::TaskResult> out;
+  const std::string link = opts_.object == "Contact" ? "WhoId" : "WhatId";
+  for (std::size_t i = 0; i < tasks.size(); i += collection_limit) {
+    const auto end = std::min(tasks.size(), i + collection_limit);
+    json::array records;
+    for (std::size_t j = i; j < end; ++j)
+      records.push_back(json::object{{"attributes", json::object{{"type", "Task"}}}, {link, tasks[j].customer_id},
+                                     {"Subject", tasks[j].subject.substr(0, 255)}, {"Description", tasks[j].body},
+                                     {"Priority", "High"}, {"Status", "Not Started"}});
+    json::object body{{"allOrNone", false}, {"records", std::move(records)}};
+    Request req{http::verb::post, base_ + "/composite/sobjects", json::serialize(body)};
+    auto r = co_await call(std::move(req));
+    ++usage_.write_calls;
+    if (!r) co_return r.error();
+    boost::system::error_code ec;
+    auto v = json::parse(r->body, ec);
+    const bool shaped = r->status == 200 && !ec && v.is_array() && v.as_array().size() == end - i;
+    for (std::size_t j = i; j < end; ++j) {
+      if (!shaped) {
+        out.push_back({tasks[j].key, false, "", describe_error(r->status, r->body)});
+        continue;
+      }
+      const auto& res = v.as_array()[j - i];
+      const bool ok = res.is_object() && field_text(res.as_object(), "success") == "true";
+      std::string err;
+      if (!ok && res.is_object())
+        if (auto* errs = res.as_object().if_contains("errors"); errs && errs->is_array() && !errs->as_array().empty() &&
+                                                                errs->as_array()[0].is_object())
+          err = field_text(errs->as_array()[0].as_object(), "statusCode") + ": " +
+                field_text(errs->as_array()[0].as_object(), "message");
+      out.push_back({tasks[j].key, ok, ok ? field_text(res.as_object(), "id") : "", err});
+    }
+  }
+  co_return out;
 }
 
 crm::Task<crm::WriteResult> SalesforceConnector::write_fields(const std::vector<crm::FieldUpdate>& updates) {

@@ -6,6 +6,7 @@
 #include "daemon/ingest/events.hpp"
 #include "daemon/sentiment/sentiment.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -35,6 +36,11 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
     auto t = config::resolve_secret(cfg.api.token, "api.token");
     if (!t) return t.error();
     app->api_token_ = std::move(*t);
+  }
+  if (cfg.plays_settings.webhook_secret.configured()) {
+    auto t = config::resolve_secret(cfg.plays_settings.webhook_secret, "plays_settings.webhook_secret");
+    if (!t) return t.error();
+    app->plays_webhook_secret_ = std::move(*t);
   }
   if (cfg.crm == "salesforce" && cfg.salesforce.webhook_token.configured()) {
     auto t = config::resolve_secret(cfg.salesforce.webhook_token, "salesforce.webhook_token");
@@ -89,9 +95,58 @@ Result<scoring::ScoreOutcome> App::score(const std::set<std::string>* only) {
   return scoring::score_all(*store_, cfg_.model, SystemClock{}.now_ms(), only);
 }
 
+Result<plays::RunStats> App::run_plays() {
+  return plays::run(*store_, cfg_.plays, cfg_.plays_settings, cfg_.model.label, SystemClock{}.now_ms());
+}
+
+std::vector<plays::PlayReport> App::play_report() const { return plays::report(store_->assignments(), cfg_.plays); }
+
+boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
+  ActionStats stats;
+  if (cfg_.plays.empty()) co_return stats;
+  const auto all = store_->assignments();
+  const auto done = store_->done_actions();
+  const auto scores = store_->latest_scores();
+  const auto now = SystemClock{}.now_ms();
+  std::vector<crm::TaskRequest> tasks;
+  std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>> hooks;
+  for (const auto& a : all) {
+    if (a.outcome || a.arm != "treatment" || a.ends_ms <= now) continue;  // holdouts get no action
+    const auto p = std::find_if(cfg_.plays.begin(), cfg_.plays.end(), [&](const auto& x) { return x.id == a.play_id; });
+    if (p == cfg_.plays.end()) continue;
+    const auto s = scores.find(a.customer_id);
+    const std::string reasons = s == scores.end() ? "" : s->second.reasons;
+    if (p->create_task && !done.count({a.id, "task"})) {
+      std::string subject = "ChurnGuard " + p->kind + ": " + (p->offer_text.empty() ? p->id : p->offer_text);
+      std::string body = "Churn risk " + std::to_string(a.score) + ". Why: " + reasons +
+                         (p->description.empty() ? "" : "\nPlay: " + p->description);
+      tasks.push_back({std::to_string(a.id), a.customer_id, subject, body});
+    }
+    if (p->call_webhook && !done.count({a.id, "webhook"})) hooks.emplace_back(&a, &*p);
+  }
+  if (!tasks.empty()) {
+    auto r = co_await crm_->create_tasks(tasks);
+    if (!r) co_return r.error();
+    for (const auto& t : *r) {
+      if (auto rec = store_->record_action(std::stoll(t.key), "task", t.ok, t.ok ? t.task_id : t.error, now); !rec)
+        co_return rec.error();
+      (t.ok ? stats.tasks : stats.failed) += 1;
+      if (!t.ok) log::warn("plays", "task for assignment " + t.key + " failed: " + t.error);
+    }
+  }
+  if (!hooks.empty()) {
+    auto sent = co_await send_play_webhooks(hooks);
+    if (!sent) co_return sent.error();
+    stats.webhooks = sent->first;
+    stats.failed += sent->second;
+  }
+  co_return stats;
+}
+
 boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
   if (!cfg_.writeback.enabled) co_return sync::FlushStats{};
-  auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms());
+  const auto fields = plays::play_fields(store_->assignments(), cfg_.plays);
+  auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields);
   if (!plan) co_return plan.error();
   co_return co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
 }
@@ -137,14 +192,28 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
   if (!s) co_return s.error();
   rep.scored = *s;
   stage("score");
+  if (!cfg_.plays.empty()) {
+    auto played = run_plays();
+    if (!played) co_return played.error();
+    rep.plays = *played;
+    stage("plays");
+  }
   if (cfg_.writeback.enabled) {
-    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms());
+    const auto fields = plays::play_fields(store_->assignments(), cfg_.plays);
+    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields);
     if (!plan) co_return plan.error();
     rep.planned = *plan;
     auto flushed = co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
     if (!flushed) co_return flushed.error();
     rep.flushed = *flushed;
     stage("write-back");
+  }
+  if (!cfg_.plays.empty()) {
+    auto acted = co_await play_actions();
+    if (!acted) co_return acted.error();
+    rep.tasks_created = acted->tasks;
+    rep.webhooks_sent = acted->webhooks;
+    rep.actions_failed = acted->failed;
   }
   rep.usage = crm_->usage();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -222,6 +291,11 @@ std::string format_report(const PipelineReport& r, const std::string& url) {
   row("customers scored", std::to_string(r.scored.scored) + " (" + tiers + ")");
   row("with sentiment", std::to_string(r.scored.with_sentiment) + " customers");
   row("with engagement", std::to_string(r.scored.with_engagement) + " customers");
+  if (r.plays.enrolled + r.plays.outcomes + r.tasks_created + r.webhooks_sent > 0)
+    row("retention plays", std::to_string(r.plays.enrolled) + " enrolled (" + std::to_string(r.plays.treatment) +
+                               " treated, " + std::to_string(r.plays.holdout) + " holdout), " +
+                               std::to_string(r.plays.outcomes) + " outcomes, " + std::to_string(r.tasks_created) +
+                               " CRM tasks, " + std::to_string(r.webhooks_sent) + " webhooks");
   row("fields written", std::to_string(r.flushed.written) + " records in " + std::to_string(r.flushed.calls) +
                             " batch calls; " + std::to_string(r.planned.unchanged) + " unchanged, " +
                             std::to_string(r.flushed.failed + r.flushed.retry_later) + " failed");

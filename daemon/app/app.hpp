@@ -4,6 +4,8 @@
 // names a concrete connector. Not thread-safe: everything runs on one io_context thread.
 #include "config/config.hpp"
 #include "connectors/api/crm_connector.hpp"
+#include "daemon/plays/measure.hpp"
+#include "daemon/plays/plays.hpp"
 #include "daemon/scoring/scoring.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/sync/sync.hpp"
@@ -23,6 +25,8 @@ struct PipelineReport {
   std::size_t texts_scored = 0;
   std::optional<scoring::TrainOutcome> trained;
   scoring::ScoreOutcome scored;
+  plays::RunStats plays;
+  std::size_t tasks_created = 0, webhooks_sent = 0, actions_failed = 0;
   sync::PlanStats planned;
   sync::FlushStats flushed;
   crm::ApiUsage usage;
@@ -43,6 +47,15 @@ class App {
   // Scores every customer, or only `only`.
   Result<scoring::ScoreOutcome> score(const std::set<std::string>* only = nullptr);
   boost::asio::awaitable<Result<sync::FlushStats>> write_back();
+  // Retention plays: outcomes and enrolments (store only), then their CRM tasks and webhooks.
+  Result<plays::RunStats> run_plays();
+  struct ActionStats {
+    std::size_t tasks = 0, webhooks = 0, failed = 0;
+  };
+  boost::asio::awaitable<Result<ActionStats>> play_actions();
+  std::vector<plays::PlayReport> play_report() const;
+  boost::asio::awaitable<Result<std::pair<std::size_t, std::size_t>>> send_play_webhooks(
+      const std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>>& hooks);
   // sync -> sentiment -> train -> score -> write-back. Training happens when `train` says so,
   // or (nullopt) when there is no model or the active one is older than retrain_interval_hours.
   boost::asio::awaitable<Result<PipelineReport>> run_pipeline(bool full, std::optional<bool> train);
@@ -90,7 +103,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crm::CrmConnector> crm_;
   std::unique_ptr<sentiment::SentimentModel> sentiment_;
-  std::optional<Secret> api_token_, webhook_secret_, sf_webhook_token_;
+  std::optional<Secret> api_token_, webhook_secret_, sf_webhook_token_, plays_webhook_secret_;
   std::unique_ptr<boost::asio::steady_timer> wake_;
   bool resync_pending_ = false, fields_ready_ = false;
   RunState state_;

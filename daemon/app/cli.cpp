@@ -48,6 +48,7 @@ Commands:
   models show [MODEL]   a model's training window, candidates and metrics (default: the active one)
   models report [MODEL] --out FILE   the HTML model report (curves, calibration, lift, importance, drift)
   models activate MODEL make MODEL (id or version) the one that scores
+  plays                 each retention play's churn by arm, lift with its 95% interval, cost
   score [--only ID,ID]  score every customer (or only these) with the active model
   writeback             queue changed fields and send them to the CRM
   setup [--dry-run] [--workflows]   check the CRM connection and create the ChurnGuard fields (and,
@@ -310,6 +311,21 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (cmd == "models") return models_command(a, args);
+  if (cmd == "plays") {
+    std::printf("%-20s %-18s %9s %9s %8s %8s %22s %10s %9s  %s\n", "play", "kind", "treated", "holdout", "churn T",
+                "churn H", "lift (95% CI), points", "cost", "saved/1k", "note");
+    for (const auto& r : a.play_report()) {
+      const auto& x = r.arms;
+      char ci[64];
+      std::snprintf(ci, sizeof ci, "%+.1f (%+.1f, %+.1f)", 100 * x.lift, 100 * x.lift_low, 100 * x.lift_high);
+      std::printf("%-20s %-18s %4zu+%-4zu %4zu+%-4zu %7.1f%% %7.1f%% %22s %10.0f %9s  %s\n", r.play_id.c_str(),
+                  r.kind.c_str(), x.n_treatment, r.active_treatment, x.n_holdout, r.active_holdout, 100 * x.rate_treatment,
+                  100 * x.rate_holdout, ci, r.cost, r.saved_per_1000 ? std::to_string(static_cast<int>(*r.saved_per_1000)).c_str() : "-",
+                  x.note.c_str());
+    }
+    std::cout << "(treated/holdout: completed+still in their window; rates and lift over completed ones)\n";
+    return 0;
+  }
   if (cmd == "score") {
     std::set<std::string> only;
     for (std::size_t i = 1; i + 1 < args.size(); ++i)

@@ -164,6 +164,33 @@ http::Response salesforce_webhook(App& app, const http::Request& req) {
   return http::make_response(req, 200, json::serialize(json::object{{"accepted", n}}));
 }
 
+json::object arms_json(const plays::ArmComparison& a) {
+  json::object o{{"treatment", json::object{{"n", a.n_treatment}, {"churned", a.churned_treatment}, {"rate", a.rate_treatment}}},
+                 {"holdout", json::object{{"n", a.n_holdout}, {"churned", a.churned_holdout}, {"rate", a.rate_holdout}}},
+                 {"lift", a.lift},
+                 {"lift_ci95", json::array{a.lift_low, a.lift_high}},
+                 {"enough_data", a.enough_data},
+                 {"note", a.note}};
+  o["relative_lift"] = a.relative_lift ? json::value(*a.relative_lift) : json::value(nullptr);
+  return o;
+}
+
+// GET /api/v1/plays: each play's effect measured against its holdout.
+http::Response plays_api(App& app, const http::Request& req) {
+  const Secret* token = app.api_token();
+  if (!token) return json_error(req, 503, "the API is off: set api.token in the config");
+  if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  json::array out;
+  for (const auto& r : app.play_report()) {
+    json::object o{{"id", r.play_id}, {"kind", r.kind}, {"description", r.description}, {"outcomes", arms_json(r.arms)},
+                   {"active", json::object{{"treatment", r.active_treatment}, {"holdout", r.active_holdout}}},
+                   {"cost", r.cost}};
+    o["saved_per_1000"] = r.saved_per_1000 ? json::value(*r.saved_per_1000) : json::value(nullptr);
+    out.push_back(std::move(o));
+  }
+  return http::make_response(req, 200, json::serialize(json::object{{"plays", std::move(out)}}));
+}
+
 }  // namespace
 
 http::Handler make_routes(App& app) {
@@ -175,6 +202,7 @@ http::Handler make_routes(App& app) {
     if (req.method() == verb::post && path == "/webhooks/hubspot") co_return webhook(app, req);
     if (req.method() == verb::post && path == "/webhooks/salesforce") co_return salesforce_webhook(app, req);
     if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
+    if (path == "/api/v1/plays") co_return plays_api(app, req);
     if (path == "/healthz")
       co_return http::make_response(req, 200, json::serialize(json::object{{"status", "ok"}, {"crm", app.crm().name()}}));
     if (path == "/metrics") co_return http::make_response(req, 200, metrics(app), "text/plain; version=0.0.4");

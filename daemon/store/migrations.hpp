@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 4> migrations{R"sql(
+inline constexpr std::array<std::string_view, 5> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -108,6 +108,33 @@ CREATE TABLE drift (
   psi REAL NOT NULL,
   computed_ms INTEGER NOT NULL,
   PRIMARY KEY (model_id, source)
+);
+)sql",
+// 5: retention plays. An assignment is one enrolment of a customer in a play, with its arm
+// (decided once, by a salted hash) and, when its outcome window ends, whether the customer
+// churned. Actions (CRM task, webhook) are recorded so each happens once.
+R"sql(
+CREATE TABLE play_assignments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  play_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  arm TEXT NOT NULL CHECK (arm IN ('treatment', 'holdout')),
+  assigned_ms INTEGER NOT NULL,
+  ends_ms INTEGER NOT NULL,
+  score INTEGER NOT NULL,
+  offer_value REAL NOT NULL DEFAULT 0,
+  outcome TEXT CHECK (outcome IN ('churned', 'retained')),
+  outcome_ms INTEGER
+);
+CREATE INDEX play_assignments_customer ON play_assignments(customer_id, assigned_ms);
+CREATE INDEX play_assignments_play ON play_assignments(play_id, assigned_ms);
+CREATE TABLE play_actions (
+  assignment_id INTEGER NOT NULL REFERENCES play_assignments(id),
+  action TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+  detail TEXT NOT NULL DEFAULT '',
+  done_ms INTEGER NOT NULL,
+  PRIMARY KEY (assignment_id, action)
 );
 )sql"};
 

@@ -409,6 +409,86 @@ Result<void> Store::save_drift(std::int64_t model_id, const std::vector<FeatureD
   }
 }
 
+Result<std::int64_t> Store::add_assignment(const PlayAssignment& a) {
+  try {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO play_assignments(play_id, customer_id, arm, assigned_ms, ends_ms, score, offer_value) "
+                        "VALUES(?,?,?,?,?,?,?)");
+    q.bind(1, a.play_id);
+    q.bind(2, a.customer_id);
+    q.bind(3, a.arm);
+    q.bind(4, static_cast<int64_t>(a.assigned_ms));
+    q.bind(5, static_cast<int64_t>(a.ends_ms));
+    q.bind(6, a.score);
+    q.bind(7, a.offer_value);
+    q.exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  } catch (const std::exception& e) {
+    return store_error("saving the assignment of " + a.customer_id + " to play " + a.play_id, e);
+  }
+}
+
+std::vector<PlayAssignment> Store::assignments() const {
+  SQLite::Statement q(*db_,
+                      "SELECT id, play_id, customer_id, arm, assigned_ms, ends_ms, score, offer_value, outcome, outcome_ms "
+                      "FROM play_assignments ORDER BY id");
+  std::vector<PlayAssignment> out;
+  while (q.executeStep()) {
+    PlayAssignment a;
+    a.id = q.getColumn(0).getInt64();
+    a.play_id = q.getColumn(1).getString();
+    a.customer_id = q.getColumn(2).getString();
+    a.arm = q.getColumn(3).getString();
+    a.assigned_ms = q.getColumn(4).getInt64();
+    a.ends_ms = q.getColumn(5).getInt64();
+    a.score = q.getColumn(6).getInt();
+    a.offer_value = q.getColumn(7).getDouble();
+    if (!q.getColumn(8).isNull()) a.outcome = q.getColumn(8).getString();
+    if (!q.getColumn(9).isNull()) a.outcome_ms = q.getColumn(9).getInt64();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<void> Store::set_outcome(std::int64_t id, const std::string& outcome, std::int64_t ms) {
+  try {
+    SQLite::Statement q(*db_, "UPDATE play_assignments SET outcome=?, outcome_ms=? WHERE id=? AND outcome IS NULL");
+    q.bind(1, outcome);
+    q.bind(2, static_cast<int64_t>(ms));
+    q.bind(3, static_cast<int64_t>(id));
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("saving the outcome of assignment " + std::to_string(id), e);
+  }
+}
+
+Result<void> Store::record_action(std::int64_t id, const std::string& action, bool ok, const std::string& detail,
+                                  std::int64_t ms) {
+  try {
+    SQLite::Statement q(*db_,
+                        "INSERT INTO play_actions(assignment_id, action, status, detail, done_ms) VALUES(?,?,?,?,?) "
+                        "ON CONFLICT(assignment_id, action) DO UPDATE SET status=excluded.status, detail=excluded.detail, "
+                        "done_ms=excluded.done_ms WHERE play_actions.status <> 'done'");
+    q.bind(1, static_cast<int64_t>(id));
+    q.bind(2, action);
+    q.bind(3, ok ? "done" : "failed");
+    q.bind(4, detail);
+    q.bind(5, static_cast<int64_t>(ms));
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("recording action " + action + " of assignment " + std::to_string(id), e);
+  }
+}
+
+std::set<std::pair<std::int64_t, std::string>> Store::done_actions() const {
+  SQLite::Statement q(*db_, "SELECT assignment_id, action FROM play_actions WHERE status='done'");
+  std::set<std::pair<std::int64_t, std::string>> out;
+  while (q.executeStep()) out.emplace(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+  return out;
+}
+
 std::vector<FeatureDrift> Store::drift(std::int64_t model_id) const {
   SQLite::Statement q(*db_, "SELECT source, psi, computed_ms FROM drift WHERE model_id=? ORDER BY psi DESC");
   q.bind(1, static_cast<int64_t>(model_id));

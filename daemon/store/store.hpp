@@ -17,7 +17,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 struct Customer {
   std::string id;
@@ -56,6 +56,16 @@ struct ModelRecord {
   std::string transform_json = "{}";  // standardisation and calibration (model::Model)
   std::string details_json = "{}";    // training window, candidates, metrics, curves, drift baseline
   bool active = false;
+};
+
+struct PlayAssignment {
+  std::int64_t id = 0;
+  std::string play_id, customer_id, arm;  // arm: treatment | holdout
+  std::int64_t assigned_ms = 0, ends_ms = 0;
+  int score = 0;
+  double offer_value = 0;
+  std::optional<std::string> outcome;     // churned | retained, once the window ended
+  std::optional<std::int64_t> outcome_ms;
 };
 
 struct FeatureDrift {
@@ -123,6 +133,15 @@ class Store {
   // Replaces the stored drift of a model.
   Result<void> save_drift(std::int64_t model_id, const std::vector<FeatureDrift>& drift);
   [[nodiscard]] std::vector<FeatureDrift> drift(std::int64_t model_id) const;
+
+  // Retention plays.
+  Result<std::int64_t> add_assignment(const PlayAssignment& a);
+  [[nodiscard]] std::vector<PlayAssignment> assignments() const;  // oldest first
+  Result<void> set_outcome(std::int64_t id, const std::string& outcome, std::int64_t ms);
+  Result<void> record_action(std::int64_t assignment_id, const std::string& action, bool ok, const std::string& detail,
+                             std::int64_t ms);
+  // (assignment id, action) pairs already done.
+  [[nodiscard]] std::set<std::pair<std::int64_t, std::string>> done_actions() const;
 
   Result<void> save_scores(const std::vector<Score>& scores);
   [[nodiscard]] std::map<std::string, Score> latest_scores() const;

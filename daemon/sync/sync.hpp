@@ -22,8 +22,10 @@ struct PlanStats {
   std::size_t queued = 0, unchanged = 0, human_edited = 0;
 };
 
-// Compares each customer's latest score with what we last wrote and queues only changes.
-Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms);
+// Compares each customer's latest score (and, when given, the fields retention plays set for it)
+// with what we last wrote and queues only changes.
+Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms,
+                              const std::map<std::string, std::map<std::string, std::string>>* play_fields = nullptr);
 
 // The values we would write for one customer now; pure, exposed for tests.
 std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<int> score_30d_ago,

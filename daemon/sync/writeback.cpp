@@ -49,7 +49,8 @@ bool worth_writing(const std::map<std::string, std::string>& want, const std::ma
   return false;
 }
 
-Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now) {
+Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now,
+                              const std::map<std::string, std::map<std::string, std::string>>* play_fields) {
   PlanStats stats;
   auto model = st.active_model();
   if (!model) return stats;
@@ -65,6 +66,9 @@ Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& c
     std::optional<int> old;
     if (auto it = month_ago.find(id); it != month_ago.end()) old = it->second;
     auto want = desired_fields(score, old, model->version);
+    if (play_fields)
+      if (auto pf = play_fields->find(id); pf != play_fields->end())
+        for (const auto& [k, v] : pf->second) want[k] = v;
     const auto& last = written[id];
     if (!worth_writing(want, last, cfg.min_score_change)) {
       ++stats.unchanged;
