@@ -405,3 +405,24 @@ TEST(SalesforceAuth, ClientCredentialsOnTheMyDomainHost) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("My Domain"), std::string::npos);
 }
+
+TEST(SalesforceEndToEnd, PlayTasksAreCreatedOnTheAccountsInCollections) {
+  Org org({}, 250);
+  auto cfg = org.config("plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n");
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto again = app::run_sync(io, (*app)->run_pipeline(false, false));
+  testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_TRUE(again) << again.error().what();
+  EXPECT_EQ(r->plays.enrolled, 250u);
+  EXPECT_EQ(r->tasks_created, r->plays.treatment);
+  EXPECT_EQ(org.s.sim().count("Task"), r->plays.treatment);  // and none again on the second run
+  EXPECT_EQ(again->tasks_created, 0u);
+  EXPECT_EQ(org.s.sim().calls().at("POST composite/sobjects") - 1, 2);  // ceil(treated / 200) task calls (+1 for FLS)
+  for (const auto& a : (*app)->store().assignments())
+    EXPECT_EQ(*org.s.sim().field("Account", a.customer_id, "ChurnGuard_Holdout__c"), a.arm == "holdout" ? "true" : "false");
+}

@@ -34,9 +34,10 @@ boost::asio::awaitable<Result<std::pair<std::size_t, std::size_t>>> App::send_pl
   std::string target(url->encoded_path());
   if (target.empty()) target = "/";
   if (url->has_query()) target += "?" + std::string(url->encoded_query());
-  auto client = transport::HttpsClient::create(
-      co_await boost::asio::this_coro::executor,
-      transport::ClientOptions{origin, cfg_.plays_settings.webhook_ca_file, std::chrono::seconds(10), 1u << 20, "churnguard"});
+  // Named first: GCC 12 destroys a temporary twice when it shares an expression with co_await.
+  auto executor = co_await boost::asio::this_coro::executor;
+  transport::ClientOptions options{origin, cfg_.plays_settings.webhook_ca_file, std::chrono::seconds(10), 1u << 20, "churnguard"};
+  auto client = transport::HttpsClient::create(executor, std::move(options));
   if (!client) co_return client.error();
   for (const auto& [a, p] : hooks) {
     const auto now = SystemClock{}.now_ms();

@@ -1,0 +1,106 @@
+// Retention plays end to end on the HubSpot simulator: treated customers get the next action
+// and offer fields and a CRM task, holdout customers the holdout flag and nothing else, a
+// signed webhook per treated customer, and a second run repeats none of it.
+#include "daemon/app/app.hpp"
+#include "daemon/app/play_webhooks.hpp"
+#include "daemon/app/run_sync.hpp"
+#include "daemon/core/clock.hpp"
+#include "tests/support/sim_server.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+
+using namespace cg;
+
+namespace {
+struct Receiver {
+  std::mutex m;
+  std::vector<http::Request> got;
+  test::TlsLoopback tls{[this](http::Request r) -> boost::asio::awaitable<http::Response> {
+                          {
+                            std::lock_guard lock(m);
+                            got.push_back(r);
+                          }
+                          co_return http::make_response(r, 204, "");
+                        },
+                        {"localhost"}, {"127.0.0.1"}};
+};
+}  // namespace
+
+TEST(PlaysEndToEnd, TreatedGetActionsHoldoutsGetNoneAndNothingRepeats) {
+  test::SimServer s;
+  const int n = 300;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(n, 2), SystemClock{}.now_ms()));
+  Receiver hook;
+  auto dir = test::temp_dir("cg-plays-e2e");
+  ::setenv("CG_PE_TOKEN", test::sim_token, 1);
+  ::setenv("CG_PE_SECRET", "play-webhook-secret-0123456789", 1);
+  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
+                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_PE_TOKEN}\n  search_requests_per_second: 80\n"
+                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "  categorical_properties: [contract_type]\n  rounds: 60\n"
+                     "plays:\n  - id: save-offer\n    kind: offer\n    when: {tiers: [medium, high, critical]}\n"
+                     "    offer: {text: 15% off renewal, value: 10}\n    holdout: 0.2\n    call_webhook: true\n"
+                     "plays_settings:\n  salt: e2e\n  webhook_url: " + hook.tls.base_url() + "/hooks/churnguard\n"
+                     "  webhook_secret: {env: CG_PE_SECRET}\n  webhook_ca_file: " + hook.tls.ca_file() + "\n";
+  auto cfg = config::parse_config(yaml, "plays.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().what();
+  boost::asio::io_context io;
+  auto app = app::App::create(*cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(first) << first.error().what() << logs;
+  const auto& p = first->plays;
+  ASSERT_GT(p.enrolled, 20u);
+  ASSERT_GT(p.holdout, 0u);
+  EXPECT_EQ(first->tasks_created, p.treatment);
+  EXPECT_EQ(first->webhooks_sent, p.treatment);
+  EXPECT_EQ(s.sim().count("tasks"), p.treatment);
+  std::size_t treated = 0, held = 0;
+  for (const auto& a : (*app)->store().assignments()) {
+    auto action = s.sim().property("companies", a.customer_id, "churnguard_next_action");
+    auto holdout = s.sim().property("companies", a.customer_id, "churnguard_holdout");
+    auto offer = s.sim().property("companies", a.customer_id, "churnguard_offer");
+    ASSERT_TRUE(action && holdout) << a.customer_id;
+    if (a.arm == "treatment") {
+      ++treated;
+      EXPECT_EQ(*action, "offer");
+      EXPECT_EQ(*holdout, "false");
+      EXPECT_EQ(offer.value_or(""), "15% off renewal");
+    } else {
+      ++held;
+      EXPECT_EQ(*action, "none");
+      EXPECT_EQ(*holdout, "true");
+    }
+  }
+  EXPECT_EQ(treated, p.treatment);
+  EXPECT_EQ(held, p.holdout);
+  {
+    std::lock_guard lock(hook.m);
+    ASSERT_EQ(hook.got.size(), p.treatment);
+    for (const auto& r : hook.got) {
+      const auto ts = std::stoll(std::string(r["X-ChurnGuard-Timestamp"]));
+      EXPECT_EQ(std::string(r["X-ChurnGuard-Signature"]),
+                "v1=" + app::play_webhook_signature("play-webhook-secret-0123456789", ts, r.body()));
+      auto body = boost::json::parse(r.body()).as_object();
+      EXPECT_EQ(body.at("play"), "save-offer");
+      EXPECT_EQ(std::string(r["X-ChurnGuard-Delivery"]), std::to_string(body.at("assignment_id").as_int64()));
+    }
+  }
+  EXPECT_EQ(logs.find("play-webhook-secret"), std::string::npos) << "the signing secret reached the log";
+
+  auto second = app::run_sync(io, (*app)->run_pipeline(false, false));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->plays.enrolled, 0u);
+  EXPECT_EQ(second->tasks_created, 0u);
+  EXPECT_EQ(second->webhooks_sent, 0u);
+  EXPECT_EQ(second->flushed.written, 0u);
+  EXPECT_EQ(s.sim().count("tasks"), p.treatment);
+  std::filesystem::remove_all(dir);
+}
