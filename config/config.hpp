@@ -115,6 +115,10 @@ struct WritebackConfig {
 struct HttpConfig {
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 8787;
+  // The dashboard's static files (built from ui_extension/dashboard); absent: `/` shows the
+  // plain status page. The dashboard reads /api/v1 with the api.token the user types in.
+  std::string dashboard_dir = "/usr/share/churnguard/dashboard";
+  std::string segment_property;  // risk by segment; default: the first categorical model property
 };
 
 // The daemon's own JSON API (product-usage events). No token configured: the API answers 503.

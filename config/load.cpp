@@ -280,6 +280,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     h->read("port", port);
     if (port < 1 || port > 65535) h->fail(YAML::Node(), "port", "must be 1..65535");
     c.http.port = static_cast<std::uint16_t>(port);
+    h->read("dashboard_dir", c.http.dashboard_dir);
+    h->read("segment_property", c.http.segment_property);
     h->finish();
   }
   if (auto a = r.child("api")) {

@@ -130,8 +130,14 @@ std::vector<YamlReader> YamlReader::children(const std::string& key) {
 
 void YamlReader::finish() {
   if (!node_.IsMap()) return;
+  std::set<std::string> keys;
   for (const auto& kv : node_) {
     auto k = kv.first.Scalar();
+    // YAML parsers keep one of two equal keys silently; a config must not.
+    if (!keys.insert(k).second) {
+      errors_->push_back(where(kv.first.Mark()) + ": " + key_path(k) + ": duplicate key (the earlier one would be ignored)");
+      continue;
+    }
     if (!seen_.count(k)) {
       auto mark = kv.first.Mark();
       errors_->push_back(where(mark) + ": " + key_path(k) + ": unknown key");

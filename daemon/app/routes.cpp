@@ -1,5 +1,6 @@
 #include "daemon/app/routes.hpp"
 
+#include "daemon/app/dashboard.hpp"
 #include "daemon/report/report.hpp"
 
 #include "connectors/hubspot/webhook.hpp"
@@ -203,6 +204,14 @@ http::Handler make_routes(App& app) {
     if (req.method() == verb::post && path == "/webhooks/salesforce") co_return salesforce_webhook(app, req);
     if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
     if (path == "/api/v1/plays") co_return plays_api(app, req);
+    if (path == "/api/v1/dashboard") {
+      const Secret* token = app.api_token();
+      if (!token) co_return json_error(req, 503, "the API is off: set api.token in the config");
+      if (!bearer_ok(req, *token)) co_return json_error(req, 401, "missing or wrong bearer token");
+      co_return http::make_response(req, 200, dashboard_json(app, SystemClock{}.now_ms()));
+    }
+    if (path == "/status") co_return http::make_response(req, 200, status_page(app), "text/html; charset=utf-8");
+    if (auto file = static_file(req, app.config().http.dashboard_dir, path)) co_return std::move(*file);
     if (path == "/healthz")
       co_return http::make_response(req, 200, json::serialize(json::object{{"status", "ok"}, {"crm", app.crm().name()}}));
     if (path == "/metrics") co_return http::make_response(req, 200, metrics(app), "text/plain; version=0.0.4");

@@ -557,6 +557,28 @@ std::map<std::string, int> Store::scores_as_of(std::int64_t ms) const {
   return out;
 }
 
+std::map<std::string, Score> Store::score_snapshot(std::int64_t ms) const {
+  std::map<std::string, Score> out;
+  SQLite::Statement q(*db_,
+                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons, sentiment, engagement "
+                      "FROM scores WHERE scored_ms <= ? GROUP BY customer_id");
+  q.bind(1, static_cast<int64_t>(ms));
+  while (q.executeStep()) {
+    Score s;
+    s.customer_id = q.getColumn(0).getString();
+    s.scored_ms = q.getColumn(1).getInt64();
+    s.model_id = q.getColumn(2).getInt64();
+    s.probability = q.getColumn(3).getDouble();
+    s.score = q.getColumn(4).getInt();
+    s.tier = q.getColumn(5).getString();
+    s.reasons = q.getColumn(6).getString();
+    if (!q.getColumn(7).isNull()) s.sentiment = q.getColumn(7).getDouble();
+    if (!q.getColumn(8).isNull()) s.engagement = q.getColumn(8).getDouble();
+    out[s.customer_id] = std::move(s);
+  }
+  return out;
+}
+
 std::map<std::string, std::map<std::string, std::string>> Store::written_fields() const {
   std::map<std::string, std::map<std::string, std::string>> out;
   SQLite::Statement q(*db_, "SELECT customer_id, fields FROM written_fields");

@@ -147,6 +147,8 @@ class Store {
   [[nodiscard]] std::map<std::string, Score> latest_scores() const;
   // Each customer's score from the latest scoring at or before `ms`.
   [[nodiscard]] std::map<std::string, int> scores_as_of(std::int64_t ms) const;
+  // Each customer's whole latest score at or before `ms`.
+  [[nodiscard]] std::map<std::string, Score> score_snapshot(std::int64_t ms) const;
 
   // What we last wrote successfully to each customer's CRM record.
   [[nodiscard]] std::map<std::string, std::map<std::string, std::string>> written_fields() const;
