@@ -1,6 +1,7 @@
 #include "daemon/app/cli.hpp"
 
 #include "churnguard/version.hpp"
+#include "daemon/app/admin.hpp"
 #include "daemon/app/app.hpp"
 #include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
@@ -16,6 +17,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <boost/json.hpp>
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -53,6 +58,11 @@ Commands:
   writeback             queue changed fields and send them to the CRM
   setup [--dry-run] [--workflows]   check the CRM connection and create the ChurnGuard fields (and,
                         on HubSpot, the offer workflow template, disabled for review)
+  setup --write-config [--crm hubspot|salesforce] [--token-file F] [--base-url U] [--ca-file F]
+        [--login-url U] [--client-id ID] [--username U] [--key-file F] [--object O] [--fields A,B]
+                        first write the CRM section of the config (asks for what is missing on a
+                        terminal), then check the connection and create the fields
+  doctor                check config, state, store, models, CRM access, clock skew, disk and API budget
   check-config          validate the configuration and exit
   --version             print the version
 
@@ -242,6 +252,10 @@ int run_cli(int argc, char** argv) {
   if (cmd == "sentiment" && args.size() >= 2 && args[1] == "eval")
     return sentiment_eval({args.begin() + 2, args.end()});
 
+  if (cmd == "doctor") return doctor(config_path);
+  if (cmd == "setup" && has("--write-config")) {
+    if (int rc = setup_write_config(config_path, args); rc != 0 || has("--dry-run")) return rc;
+  }
   auto cfg = config::load_config(config_path);
   if (!cfg) return fail(cfg.error());
   log::set_level(cfg->log_level == "debug" ? log::Level::debug : cfg->log_level == "warn" ? log::Level::warn
@@ -259,6 +273,15 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
 
+  // Run as root (sudo churnguard setup, ...), work as the owner of the state directory (the
+  // churnguard user of the package), so that no file of the store ends up owned by root.
+  if (::geteuid() == 0) {
+    struct stat st{};
+    if (::stat(cfg->state_dir.c_str(), &st) == 0 && st.st_uid != 0) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(st.st_gid) != 0 || ::setuid(st.st_uid) != 0)
+        return fail(make_error(ErrorKind::config, "cannot switch to the owner of " + cfg->state_dir));
+    }
+  }
   asio::io_context io;
   auto app = App::create(*cfg, io);
   if (!app) return fail(app.error());

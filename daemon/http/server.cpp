@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <ctime>
+
 namespace cg::http {
 
 namespace asio = boost::asio;
@@ -23,6 +25,13 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 Response make_response(const Request& req, unsigned status, std::string body, std::string content_type) {
   Response res{static_cast<bhttp::status>(status), req.version()};
   res.set(bhttp::field::content_type, content_type);
+  // RFC 9110 asks origin servers with a clock to send Date; clients check clock skew with it.
+  char date[64];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  res.set(bhttp::field::date, date);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
