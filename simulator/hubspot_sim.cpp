@@ -94,7 +94,10 @@ std::optional<json::array> batch_inputs(const std::string& body) {
 
 }  // namespace
 
-HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) { define_defaults(); }
+HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) {
+  fault_rng_.seed(opts_.fault_seed);
+  define_defaults();
+}
 
 void HubspotSim::define_defaults() {
   auto def = [&](const std::string& obj, const std::string& name, const std::string& type, const std::string& ft,
@@ -392,6 +395,11 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
     return error(req, 401, "INVALID_AUTHENTICATION",
                  "Authentication credentials not found. This API supports OAuth 2.0 authentication.");
 
+  if (opts_.fault_rate > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng_) < opts_.fault_rate) {
+    static const unsigned codes[] = {500, 502, 503};
+    ++random_faults_;
+    return error(req, codes[random_faults_ % 3], "INTERNAL_ERROR", "simulated transient failure");
+  }
   const bool is_search = seg.size() >= 2 && seg.back() == "search";
   const auto now = SystemClock{}.now_ms();
   if (++daily_used_ > opts_.daily_limit)
@@ -454,6 +462,11 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
     res.set("X-HubSpot-RateLimit-Daily-Remaining", std::to_string(std::max<std::int64_t>(0, opts_.daily_limit - daily_used_)));
   }
   return res;
+}
+
+std::int64_t HubspotSim::random_faults() const {
+  std::lock_guard lock(mutex_);
+  return random_faults_;
 }
 
 std::vector<json::object> HubspotSim::workflows() const {

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <deque>
+#include <random>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,8 @@ struct HubspotSimOptions {
   int burst_window_ms = 10'000;
   int search_per_second = 5;
   std::int64_t daily_limit = 250'000;
+  double fault_rate = 0;             // share of API calls answered 500/502/503 at random
+  std::uint32_t fault_seed = 1;
 };
 
 // A scripted failure: the next `count` requests whose target contains `path_contains` get it.
@@ -54,6 +57,7 @@ class HubspotSim {
   std::map<std::string, std::int64_t> calls() const;
   std::int64_t total_calls() const;
   std::int64_t records_updated() const;
+  std::int64_t random_faults() const;
   // A property of a record, or nullopt.
   std::optional<std::string> property(const std::string& type, const std::string& id, const std::string& name) const;
   std::size_t count(const std::string& type) const;
@@ -108,6 +112,8 @@ class HubspotSim {
   std::vector<std::string> outgoing_;  // webhook bodies waiting to be sent
   std::int64_t next_event_ = 1, webhooks_delivered_ = 0;
   std::vector<boost::json::object> flows_;
+  std::mt19937 fault_rng_{1};
+  std::int64_t random_faults_ = 0;
 };
 
 }  // namespace cg::sim

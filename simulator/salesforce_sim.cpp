@@ -178,6 +178,7 @@ std::string prefix_of(const std::string& object) {
 }  // namespace
 
 SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts)) {
+  fault_rng_.seed(opts_.fault_seed);
   using F = FieldDef;
   auto std_fields = [](std::map<std::string, F> extra) {
     extra.emplace("Id", F{"Id"});
@@ -483,6 +484,10 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
     return with_limits(req, sf_error(req, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."));
   usage_.push_back(now);
 
+  if (opts_.fault_rate > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng_) < opts_.fault_rate) {
+    ++random_faults_;
+    return with_limits(req, sf_error(req, 503, "SERVER_UNAVAILABLE", "simulated transient failure"));
+  }
   std::string key = std::string(req.method_string()) + " ";
   auto count_as = [&](const std::string& k) { ++calls_[key + k]; };
   Response res;

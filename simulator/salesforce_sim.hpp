@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include <deque>
+#include <random>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,8 @@ struct SalesforceSimOptions {
   std::int64_t daily_limit = 100'000;  // API requests per rolling window
   std::int64_t limit_window_ms = 24 * 3600'000;
   std::int64_t session_calls = 0;     // a session expires after this many data calls (0: never)
+  double fault_rate = 0;              // share of data calls answered 503 SERVER_UNAVAILABLE at random
+  std::uint32_t fault_seed = 1;
   int page_size = 2000;               // largest query page (Salesforce may return fewer than asked)
 };
 
@@ -139,6 +142,8 @@ class SalesforceSim {
   std::set<std::string> rejected_;
   int lock_rows_ = 0;
   std::map<std::string, std::int64_t> calls_;
+  std::mt19937 fault_rng_{1};
+  std::int64_t random_faults_ = 0;
   std::int64_t total_ = 0, updated_ = 0, next_id_ = 1, last_tick_ = 0, bulk_jobs_ = 0, tokens_issued_ = 0;
   std::string user_id_ = "005000000000001AAA", org_id_ = "00D000000000001AAA";
 };
