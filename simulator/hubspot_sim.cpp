@@ -341,7 +341,8 @@ std::string HubspotSim::create(const std::string& type, std::map<std::string, st
 json::object HubspotSim::stats_json_locked() const {
   json::object by_route;
   for (auto& [k, v] : calls_) by_route[k] = v;
-  return json::object{{"total_calls", total_}, {"records_updated", records_updated_}, {"calls", by_route}};
+  return json::object{{"total_calls", total_}, {"records_updated", records_updated_},
+                      {"redundant_record_writes", redundant_writes_}, {"calls", by_route}};
 }
 
 boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
@@ -351,6 +352,16 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   std::unique_lock lock(mutex_);
   if (path.rfind("/__sim/", 0) == 0) {  // control API for tests and the demo; not metered
     if (path == "/__sim/stats") co_return http::make_response(req, 200, json::serialize(stats_json_locked()));
+    if (path == "/__sim/export") {  // every company's churnguard_* properties, for comparisons
+      json::object out;
+      for (const auto& [id, r] : objects_["companies"]) {
+        json::object p;
+        for (const auto& [k, v] : r.props)
+          if (k.rfind("churnguard_", 0) == 0) p[k] = v;
+        out[std::to_string(id)] = std::move(p);
+      }
+      co_return http::make_response(req, 200, json::serialize(out));
+    }
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
   auto res = route(req, path, query);
@@ -698,6 +709,12 @@ Response HubspotSim::batch_update(const Request& req, const std::string& type) {
   const auto started = format_iso8601(SystemClock{}.now_ms());
   for (auto& [id, props] : updates) {
     auto& r = objects_[type][id];
+    bool same = true;  // a record rewritten with the values it already has: a wasted write
+    for (auto& [k, val] : props) {
+      auto cur = r.props.find(k);
+      same = same && ((cur != r.props.end() && cur->second == val) || (cur == r.props.end() && val.empty()));
+    }
+    redundant_writes_ += same;
     for (auto& [k, val] : props) r.props[k] = val;
     r.updated_ms = tick();
     ++records_updated_;

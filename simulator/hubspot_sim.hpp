@@ -114,6 +114,7 @@ class HubspotSim {
   std::vector<boost::json::object> flows_;
   std::mt19937 fault_rng_{1};
   std::int64_t random_faults_ = 0;
+  std::int64_t redundant_writes_ = 0;
 };
 
 }  // namespace cg::sim

@@ -37,6 +37,7 @@ bool worth_writing(const std::map<std::string, std::string>& desired, const std:
 
 struct FlushStats {
   std::size_t written = 0, failed = 0, retry_later = 0, calls = 0;
+  std::size_t already_in_crm = 0;  // queued, but the CRM already held the values (after a crash)
 };
 
 boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, store::Store& st,

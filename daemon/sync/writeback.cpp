@@ -96,6 +96,32 @@ boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, 
   FlushStats stats;
   auto pending = st.pending_writes(cfg.max_attempts);
   SystemClock clock;
+  // A write the CRM already holds (we crashed after it succeeded, before we recorded it; the
+  // pull since then shows the values) is marked done without sending it again.
+  if (!pending.empty()) {
+    std::map<std::string, const crm::Properties*> in_crm;
+    const auto customers = st.customers();
+    for (const auto& c : customers) in_crm[c.id] = &c.churnguard;
+    std::vector<std::int64_t> already;
+    std::vector<store::OutboxEntry> still;
+    for (auto& e : pending) {
+      auto it = in_crm.find(e.customer_id);
+      bool held = it != in_crm.end() && !e.fields.empty();
+      for (const auto& [k, v] : e.fields) {
+        if (!held) break;
+        auto f = it->second->find(k);
+        held = f != it->second->end() ? f->second == v : v.empty();
+      }
+      if (held) already.push_back(e.id);
+      else still.push_back(std::move(e));
+    }
+    if (!already.empty()) {
+      if (auto m = st.mark_written(already, clock.now_ms()); !m) co_return m.error();
+      stats.already_in_crm = already.size();
+      log::info("writeback", std::to_string(already.size()) + " queued writes were already in the CRM; not sent again");
+    }
+    pending = std::move(still);
+  }
   const std::size_t chunk = std::max<std::size_t>(1, crm.write_batch_for(pending.size()));
   for (std::size_t i = 0; i < pending.size(); i += chunk) {
     const auto end = std::min(pending.size(), i + chunk);
