@@ -47,9 +47,12 @@ int main(int argc, char** argv) {
     else if (a == "--username") opts.username = next();
     else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
     else if (a == "--session-calls") opts.session_calls = std::atoll(next().c_str());
+    else if (a == "--fault-rate") opts.fault_rate = std::atof(next().c_str());
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(std::atoll(next().c_str()));
     else {
       std::cerr << "usage: churnguard-salesforce-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
-                   "         [--client-id ID] [--username NAME] [--daily-limit N] [--session-calls N]\n";
+                   "         [--client-id ID] [--username NAME] [--daily-limit N] [--session-calls N]\n"
+                   "         [--fault-rate P [--fault-seed N]]   answer a share P of data calls with 503\n";
       return a == "--help" ? 0 : 2;
     }
   }

@@ -34,11 +34,14 @@ int main(int argc, char** argv) {
     else if (a == "--window-ms") opts.burst_window_ms = std::atoi(next().c_str());
     else if (a == "--search-rate") opts.search_per_second = std::atoi(next().c_str());
     else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
+    else if (a == "--fault-rate") opts.fault_rate = std::atof(next().c_str());
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(std::atoll(next().c_str()));
     else if (a == "--webhook-url") webhook_url = next();
     else if (a == "--client-secret-env") secret_env = next();
     else {
       std::cerr << "usage: churnguard-hubspot-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
                    "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n"
+                   "         [--fault-rate P [--fault-seed N]]   answer a share P of calls with 500/502/503\n"
                    "         [--webhook-url URL [--client-secret-env VAR]]   deliver v3-signed webhooks on creations\n";
       return a == "--help" ? 0 : 2;
     }
