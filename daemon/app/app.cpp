@@ -21,6 +21,10 @@ App::~App() = default;
 
 Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio::io_context& io) {
   std::unique_ptr<App> app(new App(cfg));
+  // Credentials first: a config that cannot reach the CRM must not create state on disk.
+  auto crm = make_connector(cfg, io);
+  if (!crm) return crm.error();
+  app->crm_ = std::move(*crm);
   std::error_code ec;
   std::filesystem::create_directories(cfg.state_dir, ec);
   if (ec) return make_error(ErrorKind::io, "cannot create state_dir " + cfg.state_dir + ": " + ec.message());
@@ -28,10 +32,6 @@ Result<std::unique_ptr<App>> App::create(const config::Config& cfg, boost::asio:
   auto st = store::Store::open(cfg.state_path(cfg.store.path));
   if (!st) return st.error();
   app->store_ = std::move(*st);
-
-  auto crm = make_connector(cfg, io);
-  if (!crm) return crm.error();
-  app->crm_ = std::move(*crm);
   if (cfg.api.token.configured()) {
     auto t = config::resolve_secret(cfg.api.token, "api.token");
     if (!t) return t.error();
