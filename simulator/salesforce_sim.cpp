@@ -991,7 +991,7 @@ Response SalesforceSim::tooling_create_field(const Request& req) {
 }
 
 void SalesforceSim::run_bulk(BulkJob& job) {
-  auto rows = salesforce::parse_csv(job.csv);
+  auto rows = cg::parse_csv(job.csv);
   if (rows.empty()) {
     job.state = "Failed";
     return;

@@ -94,7 +94,7 @@ TEST(SalesforceMapping, RecordsErrorsAndLimits) {
   EXPECT_NE(res.failed[0].message.find("UNABLE_TO_LOCK_ROW"), std::string::npos);
   auto csv = salesforce::bulk_update_csv(ups);
   ASSERT_TRUE(csv);
-  auto rows = salesforce::parse_csv(*csv);
+  auto rows = cg::parse_csv(*csv);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][0], "Id");
   auto offer = std::find(rows[0].begin(), rows[0].end(), "ChurnGuard_Offer__c") - rows[0].begin();

@@ -4,6 +4,7 @@
 // bodies and per-record results, Bulk 2.0 CSV, the three error shapes and Sforce-Limit-Info.
 // No I/O; unit-tested on their own.
 #include "connectors/api/types.hpp"
+#include "daemon/core/csv.hpp"
 #include "daemon/core/error.hpp"
 
 #include <boost/json/array.hpp>
@@ -71,7 +72,6 @@ crm::WriteResult parse_collection_results(const std::string& body, const std::ve
 
 // Bulk 2.0 update CSV: Id and the contract fields present in any update (#N/A clears).
 Result<std::string> bulk_update_csv(const std::vector<crm::FieldUpdate>& updates);
-std::vector<std::vector<std::string>> parse_csv(const std::string& text);
 
 // "HTTP 400 MALFORMED_QUERY: ..." from the array error shape (or whatever the body holds).
 std::string describe_error(unsigned status, const std::string& body);

@@ -2,6 +2,7 @@
 
 #include "daemon/app/dashboard.hpp"
 #include "daemon/report/report.hpp"
+#include "daemon/report/svg.hpp"
 
 #include "connectors/hubspot/webhook.hpp"
 #include "daemon/core/clock.hpp"
@@ -12,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <sstream>
 
 namespace cg::app {
@@ -19,19 +21,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string escape_html(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+using report::svg::escape;
 
 std::string status_page(App& app) {
   const auto& st = app.state();
@@ -52,10 +42,10 @@ std::string status_page(App& app) {
        "td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}"
        ".critical{color:#b00020;font-weight:600}.high{color:#d35400}.medium{color:#b7950b}.low{color:#1e8449}"
        "</style></head><body><h1>ChurnGuard</h1>";
-  o << "<p>CRM: " << escape_html(app.crm().name()) << " &middot; model: "
-    << (model ? "<a href=\"/models/active/report\">" + escape_html(model->version) + "</a>" : std::string("none yet")) << " &middot; last run: "
+  o << "<p>CRM: " << escape(app.crm().name()) << " &middot; model: "
+    << (model ? "<a href=\"/models/active/report\">" + escape(model->version) + "</a>" : std::string("none yet")) << " &middot; last run: "
     << (st.last_run_ms ? format_iso8601(st.last_run_ms) : "never") << "</p>";
-  if (!st.last_error.empty()) o << "<p class=critical>Last run failed: " << escape_html(st.last_error) << "</p>";
+  if (!st.last_error.empty()) o << "<p class=critical>Last run failed: " << escape(st.last_error) << "</p>";
   o << "<h2>Store</h2><table><tr><th>customers</th><td>" << c.customers << "</td></tr><tr><th>activities</th><td>"
     << c.activities << "</td></tr><tr><th>texts scored</th><td>" << c.texts_scored << " / " << c.texts
     << "</td></tr><tr><th>writes pending / done / failed</th><td>" << c.outbox_pending << " / " << c.outbox_done << " / "
@@ -63,8 +53,8 @@ std::string status_page(App& app) {
   for (const char* t : {"critical", "high", "medium", "low"}) o << "<tr><th class=" << t << ">" << t << "</th><td>" << tiers[t] << "</td></tr>";
   o << "</table><h2>Highest risk</h2><table><tr><th>customer</th><th>score</th><th>tier</th><th>reasons</th></tr>";
   for (auto* s : top)
-    o << "<tr><td>" << escape_html(s->customer_id) << "</td><td>" << s->score << "</td><td class=" << s->tier << ">"
-      << s->tier << "</td><td>" << escape_html(s->reasons) << "</td></tr>";
+    o << "<tr><td>" << escape(s->customer_id) << "</td><td>" << s->score << "</td><td class=" << s->tier << ">"
+      << s->tier << "</td><td>" << escape(s->reasons) << "</td></tr>";
   o << "</table></body></html>";
   return o.str();
 }
@@ -105,10 +95,16 @@ bool bearer_ok(const http::Request& req, const Secret& token) {
   return got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
 }
 
-http::Response events(App& app, const http::Request& req) {
-  const Secret* token = app.api_token();
-  if (!token) return json_error(req, 503, "the events API is off: set api.token in the config");
+// The answer when `req` may not use an endpoint guarded by `token` (503 when it is not
+// configured, 401 when the bearer is missing or wrong); nullopt when it may.
+std::optional<http::Response> refuse(const http::Request& req, const Secret* token, const std::string& off) {
+  if (!token) return json_error(req, 503, off);
   if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  return std::nullopt;
+}
+
+http::Response events(App& app, const http::Request& req) {
+  if (auto no = refuse(req, app.api_token(), "the events API is off: set api.token in the config")) return std::move(*no);
   if (req.body().size() > static_cast<std::size_t>(app.config().api.max_body_bytes))
     return json_error(req, 413, "body larger than api.max_body_bytes");
   auto r = app.ingest_events(req.body());
@@ -146,9 +142,8 @@ http::Response webhook(App& app, const http::Request& req) {
 // {"recordIds": ["001...", ...]} with the configured bearer token. Any id triggers one
 // incremental pass (idempotent: a repeat only costs another pass).
 http::Response salesforce_webhook(App& app, const http::Request& req) {
-  const Secret* token = app.salesforce_webhook_token();
-  if (!token) return json_error(req, 503, "the Salesforce relay is off: set salesforce.webhook_token");
-  if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  if (auto no = refuse(req, app.salesforce_webhook_token(), "the Salesforce relay is off: set salesforce.webhook_token"))
+    return std::move(*no);
   if (req.body().size() > (1u << 20)) return json_error(req, 413, "relay body too large");
   boost::system::error_code ec;
   auto v = json::parse(req.body(), ec);
@@ -178,9 +173,7 @@ json::object arms_json(const plays::ArmComparison& a) {
 
 // GET /api/v1/plays: each play's effect measured against its holdout.
 http::Response plays_api(App& app, const http::Request& req) {
-  const Secret* token = app.api_token();
-  if (!token) return json_error(req, 503, "the API is off: set api.token in the config");
-  if (!bearer_ok(req, *token)) return json_error(req, 401, "missing or wrong bearer token");
+  if (auto no = refuse(req, app.api_token(), "the API is off: set api.token in the config")) return std::move(*no);
   json::array out;
   for (const auto& r : app.play_report()) {
     json::object o{{"id", r.play_id}, {"kind", r.kind}, {"description", r.description}, {"outcomes", arms_json(r.arms)},
@@ -205,9 +198,7 @@ http::Handler make_routes(App& app) {
     if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
     if (path == "/api/v1/plays") co_return plays_api(app, req);
     if (path == "/api/v1/dashboard") {
-      const Secret* token = app.api_token();
-      if (!token) co_return json_error(req, 503, "the API is off: set api.token in the config");
-      if (!bearer_ok(req, *token)) co_return json_error(req, 401, "missing or wrong bearer token");
+      if (auto no = refuse(req, app.api_token(), "the API is off: set api.token in the config")) co_return std::move(*no);
       co_return http::make_response(req, 200, dashboard_json(app, SystemClock{}.now_ms()));
     }
     if (path == "/status") co_return http::make_response(req, 200, status_page(app), "text/html; charset=utf-8");
