@@ -47,8 +47,10 @@ struct Prepared {
   std::vector<float> y;
 };
 
+// Blank or whitespace-only is missing (Telco's TotalCharges is " " for new customers), which a
+// numeric column may have.
 bool is_number(const std::string& s) {
-  if (s.empty()) return true;  // missing
+  if (s.find_first_not_of(" \t") == std::string::npos) return true;
   char* end = nullptr;
   std::strtod(s.c_str(), &end);
   return end && *end == '\0';

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
 
@@ -57,14 +58,23 @@ bool known_algorithm(const std::string& n) {
 
 namespace {
 
-Result<void> configure(BoosterHandle h, const TrainParams& p) {
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows) {
   std::vector<std::pair<std::string, std::string>> kv{
       {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", "2"},
       {"seed", std::to_string(p.seed)}, {"verbosity", "0"}};
   if (p.algorithm == "logistic_regression") {
-    // Cyclic coordinate descent is deterministic (shotgun is not, with threads).
+    // Cyclic coordinate descent is deterministic (shotgun is not, with threads). gblinear
+    // multiplies lambda by the summed instance weight (the row count), so l2 / rows gives the
+    // penalty scikit-learn's C = 1 / l2 gives: 0.5 * l2 * |w|^2 against the summed log loss.
+    const double lambda = p.l2 / static_cast<double>(std::max<std::size_t>(rows, 1));
     kv.insert(kv.end(), {{"booster", "gblinear"}, {"updater", "coord_descent"}, {"feature_selector", "cyclic"},
-                         {"eta", "0.5"}, {"lambda", std::to_string(p.l2)}, {"alpha", "0"}});
+                         {"eta", "0.5"}, {"lambda", number(lambda)}, {"alpha", "0"}});
   } else if (p.algorithm == "random_forest") {
     // A forest is one boosting round of many parallel, subsampled trees with no shrinkage.
     kv.insert(kv.end(), {{"booster", "gbtree"}, {"num_parallel_tree", std::to_string(p.forest_trees)},
@@ -111,7 +121,7 @@ Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels
   auto run = [&](int n, bool watch) -> Result<Booster> {
     Booster b;
     if (XGBoosterCreate(&d.h, 1, &b.handle_) != 0) return xgb_error("creating a booster");
-    if (auto r = configure(b.handle_, p); !r) return r.error();
+    if (auto r = configure(b.handle_, p, m.rows); !r) return r.error();
     double best = INFINITY;
     int best_round = 0;
     for (int i = 0; i < n; ++i) {
