@@ -1,5 +1,6 @@
 #include "connectors/hubspot/mapping.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <gtest/gtest.h>
@@ -46,6 +47,17 @@ TEST(HubspotMapping, BrokenResponsesAreNamedErrors) {
   EXPECT_NE(a.error().message.find("not valid JSON"), std::string::npos);
   EXPECT_FALSE(hubspot::parse_search_page(R"({"results":"nope"})"));
   EXPECT_FALSE(hubspot::parse_search_page(R"({"results":[{"id":5}]})"));
+}
+
+// Found by fuzz_mappers: a record without a string id threw out of the mappers.
+TEST(HubspotMapping, MappersAreTotalOnRecordsWithoutId) {
+  for (const char* text : {R"({})", R"({"id":5,"properties":{"name":"x"}})", R"({"id":null,"properties":7})"}) {
+    auto o = boost::json::parse(text).as_object();
+    EXPECT_EQ(hubspot::to_customer(o, "hs_lastmodifieddate", "name").id, "") << text;
+    EXPECT_EQ(hubspot::to_ticket(o).id, "");
+    EXPECT_EQ(hubspot::to_email(o).id, "");
+    EXPECT_EQ(hubspot::to_contact(o).id, "");
+  }
 }
 
 TEST(HubspotMapping, ErrorBodiesAndPolicies) {

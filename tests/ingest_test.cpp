@@ -91,3 +91,12 @@ TEST(Webhook, EventBatches) {
   for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + R"({"eventId":1,"subscriptionType":"x"})";
   EXPECT_FALSE(hubspot::parse_webhook_events(many + "]"));
 }
+
+// Found by fuzz_webhook: a fractional or huge occurredAt threw out of the parser.
+TEST(Webhook, NonIntegerTimeIsANamedErrorNotAnException) {
+  for (const char* t : {"1.5", "1e30", "-1e300"}) {
+    auto e = hubspot::parse_webhook_events(std::string(R"([{"eventId":1,"subscriptionType":"x","occurredAt":)") + t + "}]");
+    ASSERT_FALSE(e) << t;
+    EXPECT_NE(e.error().message.find("occurredAt"), std::string::npos) << e.error().message;
+  }
+}

@@ -41,6 +41,14 @@ std::string prop(const json::object& record, const std::string& name) {
   return std::string(v->as_string());
 }
 
+namespace {
+// The record's id; parse_search_page guarantees a string, this keeps the mappers total anyway.
+std::string record_id(const json::object& r) {
+  auto* id = r.if_contains("id");
+  return id && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+}  // namespace
+
 Result<SearchPage> parse_search_page(const std::string& body) {
   auto v = parse_json(body, "HubSpot search response");
   if (!v) return v.error();
@@ -94,7 +102,7 @@ json::object tie_search_body(const std::string& modified_property, std::int64_t 
 crm::CustomerRecord to_customer(const json::object& r, const std::string& modified_property,
                                 const std::string& name_property) {
   crm::CustomerRecord c;
-  c.id = std::string(r.at("id").as_string());
+  c.id = record_id(r);
   if (auto* props = r.if_contains("properties"); props && props->is_object()) {
     for (auto& [k, v] : props->as_object()) {
       if (!v.is_string()) continue;
@@ -113,7 +121,7 @@ crm::CustomerRecord to_customer(const json::object& r, const std::string& modifi
 
 crm::ActivityRecord to_ticket(const json::object& r) {
   crm::ActivityRecord a;
-  a.id = std::string(r.at("id").as_string());
+  a.id = record_id(r);
   a.kind = "ticket";
   a.subject = prop(r, "subject");
   a.body = prop(r, "content");
@@ -127,7 +135,7 @@ crm::ActivityRecord to_ticket(const json::object& r) {
 
 crm::ActivityRecord to_email(const json::object& r) {
   crm::ActivityRecord a;
-  a.id = std::string(r.at("id").as_string());
+  a.id = record_id(r);
   const auto dir = prop(r, "hs_email_direction");
   a.kind = dir == "INCOMING_EMAIL" ? "email_in" : "email_out";
   a.subject = prop(r, "hs_email_subject");
@@ -142,7 +150,7 @@ crm::ActivityRecord to_email(const json::object& r) {
 
 crm::ContactRecord to_contact(const json::object& r) {
   crm::ContactRecord c;
-  c.id = std::string(r.at("id").as_string());
+  c.id = record_id(r);
   c.customer_id = prop(r, "associatedcompanyid");
   auto num = [&](const char* k) -> std::optional<double> {
     auto v = prop(r, k);

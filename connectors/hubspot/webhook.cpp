@@ -108,7 +108,11 @@ Result<std::vector<WebhookEvent>> parse_webhook_events(const std::string& body) 
     auto* st = o.if_contains("subscriptionType");
     if (!st || !st->is_string()) return bad("no subscriptionType");
     w.subscription_type = std::string(st->as_string());
-    if (auto* oc = o.if_contains("occurredAt"); oc && oc->is_number()) w.occurred_ms = oc->to_number<std::int64_t>();
+    if (auto* oc = o.if_contains("occurredAt"); oc && oc->is_number()) {
+      boost::system::error_code ec;
+      w.occurred_ms = oc->to_number<std::int64_t>(ec);  // 1.5 or 1e30 is not a time in ms
+      if (ec) return bad("occurredAt " + boost::json::serialize(*oc) + " is not whole milliseconds");
+    }
     out.push_back(std::move(w));
   }
   return out;

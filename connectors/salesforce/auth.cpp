@@ -112,7 +112,10 @@ Result<JwtClaims> verify_jwt(const std::string& jwt, const std::string& pem) {
   out.iss = str("iss");
   out.sub = str("prn").empty() ? str("sub") : str("prn");  // prn wins when both are present
   out.aud = str("aud");
-  if (auto* e = o.if_contains("exp"); e && e->is_number()) out.exp_s = e->to_number<std::int64_t>();
+  if (auto* e = o.if_contains("exp"); e && e->is_number()) {
+    boost::system::error_code ec;
+    if (auto v = e->to_number<std::int64_t>(ec); !ec) out.exp_s = v;
+  }
   return out;
 }
 

@@ -82,7 +82,10 @@ Result<QueryPage> parse_query_page(const std::string& body) {
   p.records = records->as_array();
   for (const auto& r : p.records)
     if (!r.is_object()) return make_error(ErrorKind::bad_response, "Salesforce query page has a record that is not an object");
-  if (auto* t = o.if_contains("totalSize"); t && t->is_number()) p.total = t->to_number<std::int64_t>();
+  if (auto* t = o.if_contains("totalSize"); t && t->is_number()) {
+    boost::system::error_code ec;
+    if (auto v = t->to_number<std::int64_t>(ec); !ec) p.total = v;
+  }
   if (!done->as_bool()) {
     auto* next = o.if_contains("nextRecordsUrl");
     if (!next || !next->is_string() || !next->as_string().starts_with("/services/data/"))

@@ -156,7 +156,8 @@ std::map<std::string, std::map<std::string, std::string>> play_fields(const std:
   for (const auto& [id, a] : latest) {
     std::map<std::string, std::string> f{{"next_action", "none"}, {"offer", ""}, {"holdout", "false"}};
     if (!a->outcome) {
-      const auto p = std::find_if(plays.begin(), plays.end(), [&](const auto& x) { return x.id == a->play_id; });
+      const auto& play_id = a->play_id;  // a structured binding: not capturable before clang 16
+      const auto p = std::find_if(plays.begin(), plays.end(), [&](const auto& x) { return x.id == play_id; });
       if (a->arm == "holdout") {
         f["holdout"] = "true";
       } else if (p != plays.end()) {
