@@ -3,6 +3,7 @@
 #include "connectors/hubspot/webhook.hpp"
 #include "connectors/transport/https_client.hpp"
 #include "daemon/app/app.hpp"
+#include "daemon/app/dashboard.hpp"
 #include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
@@ -146,5 +147,49 @@ TEST(WebhookEndToEnd, ForgedAndStaleWebhooksAreRefused) {
   EXPECT_NE(again.body().find(R"("duplicates":1)"), std::string::npos) << again.body();
   EXPECT_EQ(events("api-token-for-tests-456789", "{broken").result_int(), 400u);
   EXPECT_EQ((*app)->store().counts().activities, 1);
+  std::filesystem::remove_all(dir);
+}
+
+// The dashboard document is computed once and served from the cache until a pass completes,
+// events arrive (invalidate) or the minute changes; never a stale document after those.
+TEST(DashboardCache, RecomputedAfterInvalidateOrANewMinuteOnly) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(60, 3), SystemClock{}.now_ms()));
+  ::setenv("CG_DC_TOKEN", test::sim_token, 1);
+  auto dir = test::temp_dir("cg-dashcache");
+  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
+                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_DC_TOKEN}\n"
+                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "  rounds: 20\n";
+  auto cfg = config::parse_config(yaml, "dashcache.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().what();
+  boost::asio::io_context io;
+  auto app = app::App::create(*cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  ASSERT_TRUE(app::run_sync(io, (*app)->run_pipeline(true, true)));
+
+  app::DashboardCache cache;
+  const std::int64_t t = SystemClock{}.now_ms();
+  const std::string first = cache.get(**app, t);
+  ASSERT_NE(first.find("\"tiers\""), std::string::npos);
+  // The store changes behind the server's back (as a `churnguard run` in another process would).
+  auto latest = (*app)->store().latest_scores();
+  ASSERT_FALSE(latest.empty());
+  std::vector<store::Score> changed;
+  for (auto [id, sc] : latest) {
+    sc.score = 99, sc.tier = "critical", sc.scored_ms = t;
+    changed.push_back(sc);
+  }
+  ASSERT_TRUE((*app)->store().save_scores(changed));
+  ASSERT_NE(app::dashboard_json(**app, t), first) << "the change shows when computed afresh";
+  EXPECT_EQ(cache.get(**app, t + 1000), first) << "served from the cache within the minute";
+  cache.invalidate();
+  const std::string fresh = cache.get(**app, t + 1000);
+  EXPECT_NE(fresh, first);
+  EXPECT_EQ(fresh, app::dashboard_json(**app, t + 1000));
+  app::DashboardCache other;
+  (void)other.get(**app, t);
+  EXPECT_EQ(other.get(**app, t + 60'000), app::dashboard_json(**app, t + 60'000)) << "a new minute recomputes";
   std::filesystem::remove_all(dir);
 }

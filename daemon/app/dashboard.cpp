@@ -47,6 +47,16 @@ std::vector<std::string> split_reasons(const std::string& s) {
 
 }  // namespace
 
+const std::string& DashboardCache::get(App& app, std::int64_t now_ms) {
+  const auto runs = app.completed_runs();
+  const auto minute = now_ms / 60'000;
+  if (!valid_ || runs != runs_ || minute != minute_) {
+    json_ = dashboard_json(app, now_ms);
+    valid_ = true, runs_ = runs, minute_ = minute;
+  }
+  return json_;
+}
+
 std::string dashboard_json(App& app, std::int64_t now) {
   auto& st = app.store();
   const auto& cfg = app.config();

@@ -14,6 +14,22 @@ namespace cg::app {
 // recommendations, sync status and API budget.
 std::string dashboard_json(App& app, std::int64_t now_ms);
 
+// The dashboard reads the whole store (some 30 queries), which changes only in a pass or when
+// events arrive: computed again after each pass the server ran, after invalidate(), and at most
+// once a minute otherwise (so a `churnguard run` from another process shows within a minute).
+// Used on the server's io thread only.
+class DashboardCache {
+ public:
+  const std::string& get(App& app, std::int64_t now_ms);
+  void invalidate() { valid_ = false; }
+
+ private:
+  bool valid_ = false;
+  std::uint64_t runs_ = 0;
+  std::int64_t minute_ = 0;
+  std::string json_;
+};
+
 // A file under `dir` for a request path ("/" is index.html); nullopt when absent or outside it.
 std::optional<http::Response> static_file(const http::Request& req, const std::string& dir, const std::string& path);
 

@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -188,18 +189,22 @@ http::Response plays_api(App& app, const http::Request& req) {
 }  // namespace
 
 http::Handler make_routes(App& app) {
-  return [&app](http::Request req) -> boost::asio::awaitable<http::Response> {
+  auto dashboard = std::make_shared<DashboardCache>();
+  return [&app, dashboard](http::Request req) -> boost::asio::awaitable<http::Response> {
     using boost::beast::http::verb;
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
-    if (req.method() == verb::post && path == "/api/v1/events") co_return events(app, req);
+    if (req.method() == verb::post && path == "/api/v1/events") {
+      dashboard->invalidate();
+      co_return events(app, req);
+    }
     if (req.method() == verb::post && path == "/webhooks/hubspot") co_return webhook(app, req);
     if (req.method() == verb::post && path == "/webhooks/salesforce") co_return salesforce_webhook(app, req);
     if (req.method() != verb::get) co_return json_error(req, 405, "method not allowed");
     if (path == "/api/v1/plays") co_return plays_api(app, req);
     if (path == "/api/v1/dashboard") {
       if (auto no = refuse(req, app.api_token(), "the API is off: set api.token in the config")) co_return std::move(*no);
-      co_return http::make_response(req, 200, dashboard_json(app, SystemClock{}.now_ms()));
+      co_return http::make_response(req, 200, dashboard->get(app, SystemClock{}.now_ms()));
     }
     if (path == "/status") co_return http::make_response(req, 200, status_page(app), "text/html; charset=utf-8");
     if (auto file = static_file(req, app.config().http.dashboard_dir, path)) co_return std::move(*file);
