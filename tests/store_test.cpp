@@ -39,6 +39,7 @@ TEST(Store, UpsertsPagesAndAdvancesTheWatermarkOnly) {
   EXPECT_EQ(cs[0].properties.at("plan"), "pro");
   EXPECT_EQ(cs[0].churnguard.at("risk_score"), "40");
   EXPECT_EQ(s->counts().activities, 1);
+  EXPECT_EQ(s->customer_ids(), std::vector<std::string>{"1"});
 }
 
 TEST(Store, ASentimentSurvivesResyncButNotAnEditedText) {
@@ -66,6 +67,8 @@ TEST(Store, OutboxRecordsWritesUntilTheCrmConfirms) {
   EXPECT_TRUE(s->pending_writes(5).empty());
   EXPECT_EQ(s->written_fields().at("1").at("risk_score"), "45");
   EXPECT_EQ(s->written_fields().count("2"), 0u);
+  // The per-customer reads an incremental pass uses agree with the full ones.
+  EXPECT_EQ(s->written_fields_of({"1", "2", "9"}), s->written_fields());
   auto c = s->counts();
   EXPECT_EQ(c.outbox_done, 1);
   EXPECT_EQ(c.outbox_failed, 1);

@@ -40,3 +40,35 @@ TEST(Writeback, OnlyMeaningfulChangesCostAnApiCall) {
   EXPECT_TRUE(sync::worth_writing(want, last, 1));
   EXPECT_TRUE(sync::worth_writing(want, {}, 1)) << "never written: always write";
 }
+
+// A webhook pass plans writes for the customers it re-scored only; a scheduled pass for all.
+TEST(Writeback, AnIncrementalPlanQueuesOnlyTheCustomersGiven) {
+  auto opened = store::Store::open(":memory:");
+  ASSERT_TRUE(opened);
+  auto& st = **opened;
+  crm::PullBatch b;
+  for (const char* id : {"1", "2", "3"}) b.customers.push_back({id, std::string("C") + id, {}, {}, 1});
+  b.watermark_ms = 1;
+  ASSERT_TRUE(st.store_batch("customers", b));
+  store::ModelRecord m;
+  m.version = "m1";
+  m.algorithm = "gradient_boosting";
+  auto id = st.save_model(m);
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(st.activate_model(*id));
+  std::vector<store::Score> scores;
+  for (const char* c : {"1", "2", "3"}) scores.push_back({c, 1000, *id, 0.7, 70, "critical", "Contract: Month-to-month"});
+  ASSERT_TRUE(st.save_scores(scores));
+  const config::WritebackConfig cfg;
+  const std::set<std::string> only{"2"};
+  auto plan = sync::plan_writes(st, cfg, 2000, nullptr, &only);
+  ASSERT_TRUE(plan) << plan.error().what();
+  EXPECT_EQ(plan->queued, 1u);
+  auto pending = st.pending_writes(5);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].customer_id, "2");
+  auto all = sync::plan_writes(st, cfg, 2000);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->queued, 3u);
+  EXPECT_EQ(st.pending_writes(5).size(), 3u);
+}

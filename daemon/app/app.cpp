@@ -188,7 +188,11 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     rep.trained = *t;
     stage("train");
   }
-  auto s = score(only_touched && !rep.trained ? &rep.pulled.touched : nullptr);
+  // An incremental pass re-scores and plans writes only for the customers its pull touched; the
+  // scheduled pass does everyone (and so catches fields that change with time alone, such as a
+  // play's outcome window closing).
+  const std::set<std::string>* touched = only_touched && !rep.trained ? &rep.pulled.touched : nullptr;
+  auto s = score(touched);
   if (!s) co_return s.error();
   rep.scored = *s;
   stage("score");
@@ -200,7 +204,7 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
   }
   if (cfg_.writeback.enabled) {
     const auto fields = plays::play_fields(store_->assignments(), cfg_.plays);
-    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields);
+    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields, touched);
     if (!plan) co_return plan.error();
     rep.planned = *plan;
     auto flushed = co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);

@@ -37,7 +37,7 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
     // Usage is ranked against everyone, from one aggregate query rather than every event.
     std::vector<double> population;
     auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
-    for (const auto& c : st.customers()) population.push_back(counts.count(c.id) ? counts[c.id] : 0);
+    for (const auto& id : st.customer_ids()) population.push_back(counts.count(id) ? counts[id] : 0);
     f = features::build(*spec, customers, st.activities_of(*only), now, st.marketing_stats(), &population);
   } else {
     f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());

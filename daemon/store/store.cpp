@@ -206,6 +206,12 @@ std::vector<Customer> Store::customers() const {
   return out;
 }
 
+std::vector<std::string> Store::customer_ids() const {
+  std::vector<std::string> out;
+  SQLite::Statement q(*db_, "SELECT id FROM customers WHERE archived=0 ORDER BY id");
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
 
 std::vector<Activity> Store::activities() const {
   std::vector<Activity> out;
@@ -583,6 +589,17 @@ std::map<std::string, std::map<std::string, std::string>> Store::written_fields(
   std::map<std::string, std::map<std::string, std::string>> out;
   SQLite::Statement q(*db_, "SELECT customer_id, fields FROM written_fields");
   while (q.executeStep()) out[q.getColumn(0).getString()] = from_json(q.getColumn(1).getString());
+  return out;
+}
+
+std::map<std::string, std::map<std::string, std::string>> Store::written_fields_of(const std::set<std::string>& ids) const {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  SQLite::Statement q(*db_, "SELECT fields FROM written_fields WHERE customer_id=?");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    if (q.executeStep()) out[id] = from_json(q.getColumn(0).getString());
+    q.reset();
+  }
   return out;
 }
 

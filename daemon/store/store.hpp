@@ -112,6 +112,8 @@ class Store {
 
   [[nodiscard]] std::vector<Customer> customers() const;
   [[nodiscard]] std::vector<Activity> activities() const;
+  // Ids of every customer not archived, ordered (no properties parsed).
+  [[nodiscard]] std::vector<std::string> customer_ids() const;
   // The same for a few customers (an incremental re-score).
   [[nodiscard]] std::vector<Customer> customers_of(const std::set<std::string>& ids) const;
   [[nodiscard]] std::vector<Activity> activities_of(const std::set<std::string>& ids) const;
@@ -152,6 +154,7 @@ class Store {
 
   // What we last wrote successfully to each customer's CRM record.
   [[nodiscard]] std::map<std::string, std::map<std::string, std::string>> written_fields() const;
+  [[nodiscard]] std::map<std::string, std::map<std::string, std::string>> written_fields_of(const std::set<std::string>& ids) const;
   // Queues fields for a customer, replacing any not-yet-sent entry for the same customer.
   Result<void> enqueue(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& writes,
                        std::int64_t now_ms);

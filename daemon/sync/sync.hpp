@@ -23,9 +23,11 @@ struct PlanStats {
 };
 
 // Compares each customer's latest score (and, when given, the fields retention plays set for it)
-// with what we last wrote and queues only changes.
+// with what we last wrote and queues only changes. `only` limits it to some customers (those an
+// incremental pass re-scored); a scheduled pass plans for everyone.
 Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms,
-                              const std::map<std::string, std::map<std::string, std::string>>* play_fields = nullptr);
+                              const std::map<std::string, std::map<std::string, std::string>>* play_fields = nullptr,
+                              const std::set<std::string>* only = nullptr);
 
 // The values we would write for one customer now; pure, exposed for tests.
 std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<int> score_30d_ago,

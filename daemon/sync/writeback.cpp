@@ -50,15 +50,17 @@ bool worth_writing(const std::map<std::string, std::string>& want, const std::ma
 }
 
 Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now,
-                              const std::map<std::string, std::map<std::string, std::string>>* play_fields) {
+                              const std::map<std::string, std::map<std::string, std::string>>* play_fields,
+                              const std::set<std::string>* only) {
   PlanStats stats;
   auto model = st.active_model();
   if (!model) return stats;
   auto latest = st.latest_scores();
-  auto written = st.written_fields();
+  if (only) std::erase_if(latest, [&](const auto& kv) { return !only->count(kv.first); });
+  auto written = only ? st.written_fields_of(*only) : st.written_fields();
   auto month_ago = st.scores_as_of(now - 30 * ms_per_day);
   std::map<std::string, store::Customer> customers;
-  for (auto& c : st.customers()) customers[c.id] = std::move(c);
+  for (auto& c : only ? st.customers_of(*only) : st.customers()) customers[c.id] = std::move(c);
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> queue;
   for (const auto& [id, score] : latest) {
     auto cust = customers.find(id);
@@ -100,7 +102,9 @@ boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, 
   // pull since then shows the values) is marked done without sending it again.
   if (!pending.empty()) {
     std::map<std::string, const crm::Properties*> in_crm;
-    const auto customers = st.customers();
+    std::set<std::string> ids;
+    for (const auto& e : pending) ids.insert(e.customer_id);
+    const auto customers = st.customers_of(ids);
     for (const auto& c : customers) in_crm[c.id] = &c.churnguard;
     std::vector<std::int64_t> already;
     std::vector<store::OutboxEntry> still;
