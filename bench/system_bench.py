@@ -51,16 +51,16 @@ def wait_for(what, check, timeout=60.0):
 
 
 class Sim:
-    def __init__(self, build, work, hook):
+    def __init__(self, build, work, hook, seed=None, search_rate=1000):
         self.work = work
         port_file = os.path.join(work, "sim.port")
         self.proc = subprocess.Popen(
             [os.path.join(build, "simulator", "churnguard-hubspot-sim"), "--seed",
-             os.path.join(build, "sample", "hubspot-seed.json"), "--port", "0", "--port-file", port_file,
-             "--cert-dir", os.path.join(work, "certs"), "--burst", "100000", "--search-rate", "1000",
+             seed or os.path.join(build, "sample", "hubspot-seed.json"), "--port", "0", "--port-file", port_file,
+             "--cert-dir", os.path.join(work, "certs"), "--burst", "1000000", "--search-rate", str(search_rate),
              "--webhook-url", hook],
             stdout=open(os.path.join(work, "sim.log"), "w"), stderr=subprocess.STDOUT)
-        wait_for("the simulator", lambda: os.path.getsize(port_file) > 0 if os.path.exists(port_file) else False)
+        wait_for("the simulator", lambda: os.path.getsize(port_file) > 0 if os.path.exists(port_file) else False, 300)
         self.port = int(open(port_file).read())
         self.ctx = ssl.create_default_context(cafile=os.path.join(work, "certs", "ca.pem"))
 

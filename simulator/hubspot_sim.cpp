@@ -133,7 +133,20 @@ void HubspotSim::define_defaults() {
   props_["tasks"]["hs_task_type"] = {"enumeration", "select", "taskinformation", {"TODO", "CALL", "EMAIL"}};
 }
 
+const std::vector<std::pair<std::int64_t, const HubspotSim::Record*>>& HubspotSim::modified_order(const std::string& type) {
+  auto& idx = modified_index_[type];
+  if (idx.version != version_) {
+    idx.rows.clear();
+    for (const auto& [id, r] : objects_[type]) idx.rows.emplace_back(id, &r);
+    std::stable_sort(idx.rows.begin(), idx.rows.end(),
+                     [](const auto& a, const auto& b) { return a.second->updated_ms < b.second->updated_ms; });
+    idx.version = version_;
+  }
+  return idx.rows;
+}
+
 std::int64_t HubspotSim::tick() {
+  ++version_;
   // Server time: records saved in the same millisecond (a batch) share a stamp, as HubSpot's do.
   // A stamp never runs ahead of the clock: strictly increasing stamps did, after a 100-record
   // batch, and a ticket created next was "in the future" to as-of scoring.
@@ -142,6 +155,7 @@ std::int64_t HubspotSim::tick() {
 }
 
 Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
+  ++version_;
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
   if (ec || !v.is_object()) return make_error(ErrorKind::invalid_input, "seed is not a JSON object: " + ec.message());
@@ -364,6 +378,9 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
     }
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
+  // Anything but a read (GET, search, batch read) may change records (deletes and archives too).
+  if (req.method() != boost::beast::http::verb::get && !path.ends_with("/search") && !path.ends_with("/batch/read"))
+    ++version_;
   auto res = route(req, path, query);
   auto outgoing = std::move(outgoing_);
   outgoing_.clear();
@@ -541,7 +558,17 @@ namespace {
 struct Filter {
   std::string property, op, value, high;
   std::vector<std::string> values;
+  std::optional<double> num_value, num_high;  // value and high as compare() reads them, if numeric
+  enum class Op { eq, neq, lt, lte, gt, gte, between, other } code = Op::other;
+  enum class Field { none, modified, created, id } field = Field::none;  // held by the record as an integer
 };
+
+// How compare() reads a filter value against a numeric record value: a time, else a number.
+std::optional<double> numeric_operand(const std::string& prop, const std::string& v) {
+  if (is_time_property(prop))
+    if (auto t = parse_timestamp(v)) return static_cast<double>(*t);
+  return number(v);
+}
 
 int compare(const std::string& prop, const std::string& a, const std::string& b) {
   if (is_time_property(prop)) {
@@ -577,6 +604,8 @@ Response HubspotSim::search(const Request& req, const std::string& type) {
           static const std::set<std::string> ops{"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
                                                  "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"};
           if (!ops.count(x.op)) return error(req, 400, "VALIDATION_ERROR", "Unknown filter operator " + x.op);
+          x.num_value = numeric_operand(x.property, x.value);
+          x.num_high = numeric_operand(x.property, x.high);
           fs.push_back(std::move(x));
         }
         total_filters += fs.size();
@@ -624,7 +653,48 @@ Response HubspotSim::search(const Request& req, const std::string& type) {
     if (it == r.props.end() || it->second.empty()) return std::nullopt;
     return it->second;
   };
+  // The record's stamps and id, held as integers: compared without strings (200,000-record
+  // portals), with each filter's property and operator decoded once per search.
+  auto field_of = [&](const std::string& prop) {
+    if (prop == mod || (prop == "hs_lastmodifieddate" && type != "contacts")) return Filter::Field::modified;
+    if (prop == "createdate") return Filter::Field::created;
+    if (prop == "hs_object_id") return Filter::Field::id;
+    return Filter::Field::none;
+  };
+  auto int_of = [](Filter::Field field, std::int64_t id, const Record& r) {
+    return field == Filter::Field::modified ? r.updated_ms : field == Filter::Field::created ? r.created_ms : id;
+  };
+  for (auto& g : groups)
+    for (auto& f : g) {
+      static const std::map<std::string, Filter::Op> codes{{"EQ", Filter::Op::eq},   {"NEQ", Filter::Op::neq},
+                                                           {"LT", Filter::Op::lt},   {"LTE", Filter::Op::lte},
+                                                           {"GT", Filter::Op::gt},   {"GTE", Filter::Op::gte},
+                                                           {"BETWEEN", Filter::Op::between}};
+      auto c = codes.find(f.op);
+      f.code = c == codes.end() ? Filter::Op::other : c->second;
+      f.field = field_of(f.property);
+      if (!f.num_value || (f.code == Filter::Op::between && !f.num_high)) f.field = Filter::Field::none;
+    }
+  auto record_int = [&](std::int64_t id, const Record& r, const std::string& prop) -> std::optional<std::int64_t> {
+    const auto field = field_of(prop);
+    if (field == Filter::Field::none) return std::nullopt;
+    return int_of(field, id, r);
+  };
   auto matches = [&](std::int64_t id, const Record& r, const Filter& f) {
+    if (f.field != Filter::Field::none && f.code != Filter::Op::other) {
+      const double v = static_cast<double>(int_of(f.field, id, r));
+      const int c = v < *f.num_value ? -1 : v > *f.num_value;
+      switch (f.code) {
+        case Filter::Op::eq: return c == 0;
+        case Filter::Op::neq: return c != 0;
+        case Filter::Op::lt: return c < 0;
+        case Filter::Op::lte: return c <= 0;
+        case Filter::Op::gt: return c > 0;
+        case Filter::Op::gte: return c >= 0;
+        case Filter::Op::between: return c >= 0 && v <= *f.num_high;
+        case Filter::Op::other: break;
+      }
+    }
     auto val = value_of(id, r, f.property);
     if (f.op == "HAS_PROPERTY") return val.has_value();
     if (f.op == "NOT_HAS_PROPERTY") return !val.has_value();
@@ -642,27 +712,80 @@ Response HubspotSim::search(const Request& req, const std::string& type) {
     if (f.op == "NOT_IN") return !in;
     return val->find(f.value) != std::string::npos;  // CONTAINS_TOKEN, roughly
   };
-  std::vector<std::pair<std::int64_t, const Record*>> hits;
-  for (auto& [id, r] : objects_[type]) {
+  auto selected = [&](std::int64_t id, const Record& r) {
     bool ok = groups.empty();
     for (auto& g : groups) {
       bool all = true;
       for (auto& f : g) all = all && matches(id, r, f);
       ok = ok || all;
     }
-    if (ok) hits.emplace_back(id, &r);
+    return ok;
+  };
+  // HubSpot's own sorts come from an index; so do ours for the two the connector uses (by
+  // modification time, by id, ascending): walk the records in that order, keep the first
+  // after + limit, count the rest. Any other sort collects every hit and sorts those.
+  const bool by_modified = ascending && (sort_prop == mod || (sort_prop == "hs_lastmodifieddate" && type != "contacts"));
+  const bool by_id = sort_prop.empty() || (ascending && sort_prop == "hs_object_id");
+  const auto need = static_cast<std::size_t>(after + limit);
+  std::vector<std::pair<std::int64_t, const Record*>> hits;
+  std::int64_t total = 0;
+  if (by_modified || by_id) {
+    auto consider = [&](std::int64_t id, const Record& r) {
+      if (!selected(id, r)) return;
+      ++total;
+      if (hits.size() < need) hits.emplace_back(id, &r);
+    };
+    if (by_modified)
+      for (const auto& [id, r] : modified_order(type)) consider(id, *r);
+    else
+      for (const auto& [id, r] : objects_[type]) consider(id, r);
+  } else {
+    for (auto& [id, r] : objects_[type])
+      if (selected(id, r)) hits.emplace_back(id, &r);
+    total = static_cast<std::int64_t>(hits.size());
+    if (!sort_prop.empty()) {
+      // compare()'s order (time, else number, else text; ties in id order, as a stable sort would
+      // keep them), with each value parsed once, and only the first after + limit sorted: a page
+      // of a 200,000-record portal must not sort the whole portal.
+      struct Key {
+        std::optional<std::int64_t> time;
+        std::optional<double> num;
+        std::string text;
+        std::size_t pos;
+      };
+      std::vector<Key> keys;
+      keys.reserve(hits.size());
+      const bool timed = is_time_property(sort_prop);
+      for (std::size_t i = 0; i < hits.size(); ++i) {
+        if (auto iv = record_int(hits[i].first, *hits[i].second, sort_prop)) {
+          Key k{timed ? iv : std::nullopt, static_cast<double>(*iv), {}, i};
+          keys.push_back(std::move(k));
+          continue;
+        }
+        auto v = value_of(hits[i].first, *hits[i].second, sort_prop).value_or("");
+        Key k{timed ? parse_timestamp(v) : std::nullopt, number(v), std::move(v), i};
+        keys.push_back(std::move(k));
+      }
+      auto less = [&](const Key& x, const Key& y) {
+        int c = x.time && y.time ? (*x.time < *y.time ? -1 : *x.time > *y.time)
+                : x.num && y.num ? (*x.num < *y.num ? -1 : *x.num > *y.num)
+                                 : (x.text < y.text ? -1 : x.text > y.text);
+        if (c != 0) return ascending ? c < 0 : c > 0;
+        return x.pos < y.pos;
+      };
+      const auto keep = static_cast<std::size_t>(std::min<std::int64_t>(total, after + limit));
+      std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(keep), keys.end(), less);
+      std::vector<std::pair<std::int64_t, const Record*>> sorted;
+      sorted.reserve(keep);
+      for (std::size_t i = 0; i < keep; ++i) sorted.push_back(hits[keys[i].pos]);
+      hits = std::move(sorted);
+    }
   }
-  if (!sort_prop.empty())
-    std::stable_sort(hits.begin(), hits.end(), [&](auto& a, auto& b) {
-      auto x = value_of(a.first, *a.second, sort_prop).value_or(""), y = value_of(b.first, *b.second, sort_prop).value_or("");
-      int c = compare(sort_prop, x, y);
-      return ascending ? c < 0 : c > 0;
-    });
   json::array results;
   for (std::int64_t i = after; i < static_cast<std::int64_t>(hits.size()) && i < after + limit; ++i)
     results.push_back(to_json(type, hits[i].first, *hits[i].second, &wanted));
-  json::object body{{"total", static_cast<std::int64_t>(hits.size())}, {"results", results}};
-  if (after + limit < static_cast<std::int64_t>(hits.size()))
+  json::object body{{"total", total}, {"results", results}};
+  if (after + limit < total)
     body["paging"] = json::object{{"next", json::object{{"after", std::to_string(after + limit)}}}};
   return http::make_response(req, 200, json::serialize(body));
 }

@@ -94,7 +94,9 @@ class HubspotSim {
   std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,
                               const std::vector<std::string>* props) const;
-  std::int64_t tick();
+  std::int64_t tick();  // also counts a change (version_)
+  // A type's records in (modified, id) order, rebuilt after any change; caller holds mutex_.
+  const std::vector<std::pair<std::int64_t, const Record*>>& modified_order(const std::string& type);
   boost::json::object stats_json_locked() const;  // caller holds mutex_
   void define_defaults();
 
@@ -115,6 +117,14 @@ class HubspotSim {
   std::mt19937 fault_rng_{1};
   std::int64_t random_faults_ = 0;
   std::int64_t redundant_writes_ = 0;
+  // Every request or call that may change records bumps version_; indexes built at an older
+  // version are rebuilt.
+  std::uint64_t version_ = 0;
+  struct ModifiedIndex {
+    std::uint64_t version = ~std::uint64_t{0};
+    std::vector<std::pair<std::int64_t, const Record*>> rows;
+  };
+  std::map<std::string, ModifiedIndex> modified_index_;
 };
 
 }  // namespace cg::sim

@@ -63,9 +63,21 @@ json::object num_prop(const std::string& name, const std::string& label) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --copies K (first): each Telco row K times, as distinct customers, for scale runs.
+  int copies = 1;
+  if (argc > 2 && std::string(argv[1]) == "--copies") {
+    copies = std::atoi(argv[2]);
+    if (copies < 1 || copies > 1000) {
+      std::cerr << "--copies must be 1..1000\n";
+      return 2;
+    }
+    argv += 2;
+    argc -= 2;
+  }
   if (argc != 4 && argc != 5) {
-    std::cerr << "usage: churnguard-seedgen TELCO_CSV AMAZON_SENTENCES OUT_JSON [USAGE_EVENTS_JSONL]\n"
-                 "  USAGE_EVENTS_JSONL gets product-usage events timed relative to now, for POST /api/v1/events\n";
+    std::cerr << "usage: churnguard-seedgen [--copies K] TELCO_CSV AMAZON_SENTENCES OUT_JSON [USAGE_EVENTS_JSONL]\n"
+                 "  USAGE_EVENTS_JSONL gets product-usage events timed relative to now, for POST /api/v1/events\n"
+                 "  --copies K repeats every Telco row K times as distinct customers (scale runs)\n";
     return 2;
   }
   std::ifstream telco(argv[1]), sent(argv[2]);
@@ -103,10 +115,14 @@ int main(int argc, char** argv) {
   std::int64_t email_id = 300001, contact_id = 700001, usage_id = 1;
   Rng rng{20261124};
   std::int64_t company_id = 10001, ticket_id = 50001;
-  for (std::string line; std::getline(telco, line);) {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(telco, line);) lines.push_back(line);
+  for (std::size_t row = 0; row < lines.size() * static_cast<std::size_t>(copies); ++row) {
+    std::string line = lines[row % lines.size()];
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto f = split_csv(line);
     if (f.size() != cols.size()) continue;
+    if (const auto copy = row / lines.size(); copy > 0) f[col("customerID")] += "-" + std::to_string(copy);
     json::object props{{"name", "Telco customer " + f[col("customerID")]},
                        {"domain", f[col("customerID")] + ".example.com"}};
     for (const auto& [src, dst] : mapped) {
