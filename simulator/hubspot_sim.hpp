@@ -36,6 +36,10 @@ struct Fault {
   std::string policy;  // for 429: TEN_SECONDLY_ROLLING, DAILY, SECONDLY
   int count = 1;
   std::string raw_body;  // if set, sent verbatim (e.g. malformed JSON)
+  // Transport faults (instead of a status): the answer comes `delay_ms` late (slow responses,
+  // client timeouts), and with `cut` the connection closes partway through the body.
+  int delay_ms = 0;
+  bool cut = false;
 };
 
 class HubspotSim {

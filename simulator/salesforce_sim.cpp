@@ -4,11 +4,15 @@
 #include "connectors/salesforce/mapping.hpp"
 #include "daemon/core/clock.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <variant>
 
@@ -435,8 +439,23 @@ boost::asio::awaitable<Response> SalesforceSim::handle(Request req) {
   std::string target(req.target());
   auto q = target.find('?');
   std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   ++total_;
+  std::optional<SfFault> transport;
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (path.find(it->path_contains) == std::string::npos || it->delay_ms <= 0) continue;
+    transport = *it;
+    if (--it->count <= 0) faults_.erase(it);
+    break;
+  }
+  if (transport && transport->delay_ms > 0) {
+    lock.unlock();
+    auto ex = co_await boost::asio::this_coro::executor;  // named: GCC 12 coroutine temporaries
+    boost::asio::steady_timer timer(ex);
+    timer.expires_after(std::chrono::milliseconds(transport->delay_ms));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    lock.lock();
+  }
   co_return route(req, path, query);
 }
 
@@ -456,7 +475,7 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
     return http::make_response(req, 200, json::serialize(versions));
   }
   for (auto it = faults_.begin(); it != faults_.end(); ++it)
-    if (path.find(it->path_contains) != std::string::npos) {
+    if (path.find(it->path_contains) != std::string::npos && it->delay_ms <= 0) {
       auto f = *it;
       if (--it->count <= 0) faults_.erase(it);
       return sf_error(req, f.status, f.error_code, "simulated failure");

@@ -42,6 +42,8 @@ struct SfFault {
   unsigned status = 503;
   std::string error_code = "SERVER_UNAVAILABLE";
   int count = 1;
+  // A transport fault (instead of an error): the answer comes `delay_ms` late.
+  int delay_ms = 0;
 };
 
 class SalesforceSim {

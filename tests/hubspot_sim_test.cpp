@@ -20,7 +20,8 @@ namespace {
 struct Client {
   boost::asio::io_context io;
   std::unique_ptr<crm::CrmConnector> crm;
-  Client(const test::SimServer& s, std::string ca, std::string token = test::sim_token, std::string version = "v3") {
+  Client(const test::SimServer& s, std::string ca, std::string token = test::sim_token, std::string version = "v3",
+         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     hubspot::HubspotOptions o;
     o.base_url = s.base_url();
     o.ca_file = std::move(ca);
@@ -29,7 +30,7 @@ struct Client {
     o.properties = {"tenure_months", "churned"};
     o.search_requests_per_second = 80;
     o.max_attempts = 3;
-    o.timeout = std::chrono::milliseconds(5000);
+    o.timeout = timeout;
     Result<void> err;
     crm = hubspot::make_hubspot_connector(io.get_executor(), std::move(o), &err);
   }
@@ -169,6 +170,30 @@ TEST(HubspotSim, TransientServerErrorsAreRetried) {
   ASSERT_TRUE(c.pull(*st));
   EXPECT_EQ(c.crm->usage().retries, 2u);
   EXPECT_EQ(st->counts().customers, 20);
+}
+
+// Transport faults: a slow answer is waited for; one slower than the client's timeout, and one
+// whose connection is cut partway through the body, are retried like any transient failure.
+TEST(HubspotSim, SlowTimedOutAndCutResponsesAreRetried) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(300, 0), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file(), test::sim_token, "v3", std::chrono::milliseconds(800));
+  sim::Fault slow{"/search", 200, "", 1};
+  slow.delay_ms = 300;
+  sim::Fault late{"/search", 200, "", 1};
+  late.delay_ms = 2000;
+  sim::Fault cut{"/search", 200, "", 1};
+  cut.cut = true;
+  for (auto f : {slow, late, cut}) s.sim().add_fault(f);
+  auto st = mem();
+  const auto before = s.sim().calls().count("POST /crm/v3/objects/companies/search");
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(before, 0u);
+  EXPECT_EQ(st->counts().customers, 300);
+  EXPECT_EQ(c.crm->usage().retries, 2u) << "the timed-out and the cut call, not the slow one";
+  // Retried calls reach the simulator again: 2 pages of companies plus the two failed tries.
+  EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/companies/search"), 4);
 }
 
 TEST(HubspotSim, MalformedJsonIsNamedAndStoredDataSurvives) {

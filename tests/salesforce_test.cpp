@@ -209,6 +209,25 @@ TEST(SalesforceEndToEnd, SessionExpiryMidSyncReauthenticatesAndReplays) {
   EXPECT_EQ(logs.find("!AQ8AQsim"), std::string::npos) << "an access token reached the log";
 }
 
+// A transport fault: slow query pages (two, 400 ms each) are waited for, not failed.
+TEST(SalesforceEndToEnd, SlowResponsesAreWaitedFor) {
+  Org org({}, 300);
+  sim::SfFault slow{"/query", 200, "", 2};
+  slow.delay_ms = 400;
+  org.s.sim().add_fault(slow);
+  auto cfg = org.config();
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  EXPECT_EQ(r->pulled.customers, 300u);
+  EXPECT_EQ(r->flushed.written, 300u);
+  EXPECT_EQ(logs.find("retrying"), std::string::npos) << "a slow answer is not a failure";
+}
+
 TEST(SalesforceEndToEnd, PerRecordFailuresAreRetriedOrReported) {
   Org org({}, 300);
   auto cfg = org.config();
