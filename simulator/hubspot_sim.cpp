@@ -1,13 +1,14 @@
 #include "simulator/hubspot_sim.hpp"
 
 #include "connectors/hubspot/webhook.hpp"
+#include "connectors/transport/pacing.hpp"
 #include "daemon/core/clock.hpp"
+#include "simulator/faults.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -380,26 +381,18 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
   // Transport faults act around the answer: late, or cut off partway through its body.
-  std::optional<Fault> transport;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (path.find(it->path_contains) == std::string::npos || (it->delay_ms <= 0 && !it->cut)) continue;
-    transport = *it;
-    if (--it->count <= 0) faults_.erase(it);
-    break;
-  }
-  if (transport && transport->delay_ms > 0) {
+  const auto wire = take_fault(faults_, path, [](const Fault& f) { return f.delay_ms > 0 || f.cut; });
+  if (wire && wire->delay_ms > 0) {
     lock.unlock();
-    auto ex = co_await boost::asio::this_coro::executor;  // named: GCC 12 coroutine temporaries
-    boost::asio::steady_timer timer(ex);
-    timer.expires_after(std::chrono::milliseconds(transport->delay_ms));
-    co_await timer.async_wait(boost::asio::use_awaitable);
+    const std::chrono::milliseconds late(wire->delay_ms);  // named: GCC 12 coroutine temporaries
+    co_await transport::sleep_for(late);
     lock.lock();
   }
   // Anything but a read (GET, search, batch read) may change records (deletes and archives too).
   if (req.method() != boost::beast::http::verb::get && !path.ends_with("/search") && !path.ends_with("/batch/read"))
     ++version_;
   auto res = route(req, path, query);
-  if (transport && transport->cut) {
+  if (wire && wire->cut) {
     // Announce more body than is sent, then close: the client sees the connection end mid-body.
     res.content_length(res.body().size() + 4096);
     res.keep_alive(false);
@@ -427,10 +420,8 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
   ++calls_[key];
 
   // Faults first: a scripted failure replaces the answer.
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (path.find(it->path_contains) == std::string::npos || it->delay_ms > 0 || it->cut) continue;
-    Fault f = *it;
-    if (--it->count <= 0) faults_.erase(it);
+  if (auto scripted = take_fault(faults_, path, [](const Fault& f) { return f.delay_ms <= 0 && !f.cut; })) {
+    const Fault& f = *scripted;
     if (!f.raw_body.empty()) return http::make_response(req, f.status, f.raw_body);
     if (f.status == 429)
       return error(req, 429, "RATE_LIMITS", "You have reached your " + f.policy + " limit.",

@@ -2,11 +2,10 @@
 
 #include "connectors/salesforce/auth.hpp"
 #include "connectors/salesforce/mapping.hpp"
+#include "connectors/transport/pacing.hpp"
 #include "daemon/core/clock.hpp"
+#include "simulator/faults.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -441,19 +440,10 @@ boost::asio::awaitable<Response> SalesforceSim::handle(Request req) {
   std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
   std::unique_lock lock(mutex_);
   ++total_;
-  std::optional<SfFault> transport;
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (path.find(it->path_contains) == std::string::npos || it->delay_ms <= 0) continue;
-    transport = *it;
-    if (--it->count <= 0) faults_.erase(it);
-    break;
-  }
-  if (transport && transport->delay_ms > 0) {
+  if (const auto slow = take_fault(faults_, path, [](const SfFault& f) { return f.delay_ms > 0; })) {
     lock.unlock();
-    auto ex = co_await boost::asio::this_coro::executor;  // named: GCC 12 coroutine temporaries
-    boost::asio::steady_timer timer(ex);
-    timer.expires_after(std::chrono::milliseconds(transport->delay_ms));
-    co_await timer.async_wait(boost::asio::use_awaitable);
+    const std::chrono::milliseconds late(slow->delay_ms);  // named: GCC 12 coroutine temporaries
+    co_await transport::sleep_for(late);
     lock.lock();
   }
   co_return route(req, path, query);
@@ -474,12 +464,8 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
       versions.push_back(json::object{{"label", "v" + v}, {"url", "/services/data/v" + v}, {"version", v}});
     return http::make_response(req, 200, json::serialize(versions));
   }
-  for (auto it = faults_.begin(); it != faults_.end(); ++it)
-    if (path.find(it->path_contains) != std::string::npos && it->delay_ms <= 0) {
-      auto f = *it;
-      if (--it->count <= 0) faults_.erase(it);
-      return sf_error(req, f.status, f.error_code, "simulated failure");
-    }
+  if (auto f = take_fault(faults_, path, [](const SfFault& x) { return x.delay_ms <= 0; }))
+    return sf_error(req, f->status, f->error_code, "simulated failure");
   const std::string prefix = "/services/data/v";
   if (!path.starts_with(prefix)) return sf_error(req, 404, "NOT_FOUND", "The requested resource does not exist");
   auto slash = path.find('/', prefix.size());
