@@ -14,6 +14,7 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace cg::store {
 namespace json = boost::json;
@@ -539,19 +540,8 @@ Result<void> Store::save_scores(const std::vector<Score>& scores) {
 }
 
 std::map<std::string, Score> Store::latest_scores() const {
-  std::map<std::string, Score> out;
-  SQLite::Statement q(*db_,
-                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons, sentiment, engagement "
-                      "FROM scores GROUP BY customer_id");
-  while (q.executeStep()) {
-    Score s{q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
-            q.getColumn(3).getDouble(), q.getColumn(4).getInt(), q.getColumn(5).getString(),
-            q.getColumn(6).getString()};
-    if (!q.getColumn(7).isNull()) s.sentiment = q.getColumn(7).getDouble();
-    if (!q.getColumn(8).isNull()) s.engagement = q.getColumn(8).getDouble();
-    out[s.customer_id] = std::move(s);
-  }
-  return out;
+  // The snapshot at the end of time: one query and one row reader for both.
+  return score_snapshot(std::numeric_limits<std::int64_t>::max());
 }
 
 std::map<std::string, int> Store::scores_as_of(std::int64_t ms) const {
