@@ -53,7 +53,7 @@ Booster::~Booster() {
 }
 
 bool known_algorithm(const std::string& n) {
-  return n == "logistic_regression" || n == "random_forest" || n == "gradient_boosting";
+  return n == "logistic_regression" || n == "random_forest" || n == "gradient_boosting" || n == "explainable_boosting";
 }
 
 namespace {
@@ -64,9 +64,9 @@ std::string number(double v) {
   return buf;
 }
 
-Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows) {
+Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, std::size_t cols) {
   std::vector<std::pair<std::string, std::string>> kv{
-      {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", "2"},
+      {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", std::to_string(kThreads)},
       {"seed", std::to_string(p.seed)}, {"verbosity", "0"}};
   if (p.algorithm == "logistic_regression") {
     // Cyclic coordinate descent is deterministic (shotgun is not, with threads). gblinear
@@ -86,9 +86,23 @@ Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows) 
                          {"max_depth", std::to_string(p.max_depth)}, {"subsample", "0.8"},
                          {"colsample_bytree", "0.8"}, {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)},
                          {"tree_method", "hist"}});
+  } else if (p.algorithm == "explainable_boosting") {
+    // Boosted trees whose every path tests at most two features (one interaction group per pair
+    // of columns), so the model is a sum of one- and two-feature functions that ShapTables
+    // compiles for fast exact reasons.
+    std::string groups = "[";
+    for (std::size_t a = 0; a < cols; ++a)
+      for (std::size_t b = a + 1; b < cols; ++b)
+        groups += (groups.size() > 1 ? ",[" : "[") + std::to_string(a) + "," + std::to_string(b) + "]";
+    if (cols == 1) groups += "[0]";
+    groups += "]";
+    kv.insert(kv.end(), {{"booster", "gbtree"}, {"eta", std::to_string(p.learning_rate)},
+                         {"max_depth", std::to_string(p.pair_depth)}, {"subsample", "0.8"},
+                         {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)}, {"tree_method", "hist"},
+                         {"interaction_constraints", groups}});
   } else {
     return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm +
-                                            "' (logistic_regression, random_forest or gradient_boosting)");
+                                            "' (logistic_regression, random_forest, gradient_boosting or explainable_boosting)");
   }
   for (const auto& [k, v] : kv)
     if (XGBoosterSetParam(h, k.c_str(), v.c_str()) != 0) return xgb_error("setting " + k + "=" + v);
@@ -121,7 +135,7 @@ Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels
   auto run = [&](int n, bool watch) -> Result<Booster> {
     Booster b;
     if (XGBoosterCreate(&d.h, 1, &b.handle_) != 0) return xgb_error("creating a booster");
-    if (auto r = configure(b.handle_, p, m.rows); !r) return r.error();
+    if (auto r = configure(b.handle_, p, m.rows, m.cols); !r) return r.error();
     double best = INFINITY;
     int best_round = 0;
     for (int i = 0; i < n; ++i) {
@@ -149,6 +163,13 @@ Result<Booster> Booster::load(const std::string& blob) {
   if (XGBoosterCreate(nullptr, 0, &b.handle_) != 0) return xgb_error("creating a booster");
   if (XGBoosterLoadModelFromBuffer(b.handle_, blob.data(), blob.size()) != 0) return xgb_error("loading a model");
   return b;
+}
+
+Result<std::string> Booster::json() const {
+  bst_ulong len = 0;
+  const char* data = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle_, R"({"format":"json"})", &len, &data) != 0) return xgb_error("saving a model as JSON");
+  return std::string(data, len);
 }
 
 Result<std::string> Booster::save() const {

@@ -7,9 +7,26 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cg::model {
+
+// Threads for training and scoring: XGBoost's nthread, and the row chunks of compiled scoring
+// and of reason rendering.
+inline constexpr unsigned kThreads = 2;
+
+// Runs f(begin, end) over [0, rows) in up to kThreads chunks (one when rows are few).
+template <class F>
+void for_row_chunks(std::size_t rows, F&& f) {
+  const std::size_t n = rows >= 4096 ? kThreads : 1;
+  if (n == 1) return f(std::size_t{0}, rows);
+  std::vector<std::thread> workers;
+  const std::size_t step = (rows + n - 1) / n;
+  for (std::size_t b = step; b < rows; b += step) workers.emplace_back([&f, b, e = std::min(rows, b + step)] { f(b, e); });
+  f(0, std::min(rows, step));
+  for (auto& w : workers) w.join();
+}
 
 // Row-major features; NaN marks a missing value.
 struct Matrix {
@@ -22,11 +39,14 @@ struct Matrix {
 //   logistic_regression  gblinear with the logistic objective (features standardised by Model)
 //   random_forest        one round of `forest_trees` parallel trees on bootstrap-sized subsamples
 //   gradient_boosting    boosted trees
+//   explainable_boosting boosted trees of at most two features per path (a GA2M), compiled by
+//                        ShapTables for fast exact reasons
 struct TrainParams {
   std::string algorithm = "gradient_boosting";
   int rounds = 500;                 // upper bound; early stopping picks the count
   int early_stopping_rounds = 30;   // stop when validation log loss has not improved for this many
   int max_depth = 4;
+  int pair_depth = 3;               // explainable_boosting's depth (a path still tests <= 2 features)
   double learning_rate = 0.05;
   int forest_trees = 100;
   double l2 = 1.0;
@@ -47,6 +67,8 @@ class Booster {
   ~Booster();
 
   [[nodiscard]] Result<std::string> save() const;
+  // XGBoost's JSON model (what ShapTables compiles).
+  [[nodiscard]] Result<std::string> json() const;
   [[nodiscard]] int rounds_used() const { return rounds_; }
   // P(churn) per row.
   [[nodiscard]] Result<std::vector<float>> predict(const Matrix& m) const;
