@@ -33,6 +33,7 @@ struct HubspotConfig {
   SecretSource client_secret;
   int max_attempts = 8;       // per call, for 5xx, 423 and network failures
   int retry_base_ms = 500;    // first backoff; doubles per attempt (jittered), capped at 30 s
+  int timeout_ms = 30'000;    // per call: connect, send and read the whole answer
 };
 
 // Salesforce org (crm: salesforce). Auth is the OAuth 2.0 JWT bearer flow (recommended: no
@@ -54,6 +55,7 @@ struct SalesforceConfig {
   int limit_pause_ms = 60'000;        // first pause after REQUEST_LIMIT_EXCEEDED (doubles, max 15 min)
   int limit_max_wait_minutes = 360;   // then the run stops and resumes from its watermark next time
   int bulk_poll_ms = 2'000;
+  int timeout_ms = 60'000;            // per call: connect, send and read the whole answer
   // Near-real-time changes: a Flow HTTP callout or platform-event relay POSTs record ids to
   // /webhooks/salesforce with this bearer token (a Named Credential holds it on the Salesforce
   // side). Unset: the endpoint answers 503.
@@ -91,7 +93,7 @@ struct ModelConfig {
   std::vector<std::string> numeric_properties;
   std::vector<std::string> categorical_properties;
   // trained and compared on the same validation rows; the best PR-AUC (then log loss) wins
-  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting"};
+  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting", "explainable_boosting"};
   std::string calibration = "auto";  // auto | platt | isotonic | none
   double validation_share = 0.2;     // early stopping, model choice and calibration
   double test_share = 0.2;           // untouched until the final report and the active-model comparison

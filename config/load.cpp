@@ -35,6 +35,7 @@ void read_hubspot(YamlReader& r, HubspotConfig& h) {
   read_secret(r, "client_secret", h.client_secret, false);
   r.read("max_attempts", h.max_attempts);
   r.read("retry_base_ms", h.retry_base_ms);
+  r.read("timeout_ms", h.timeout_ms);
   r.finish();
 }
 
@@ -55,6 +56,7 @@ void read_salesforce(YamlReader& r, SalesforceConfig& s) {
   r.read("limit_pause_ms", s.limit_pause_ms);
   r.read("limit_max_wait_minutes", s.limit_max_wait_minutes);
   r.read("bulk_poll_ms", s.bulk_poll_ms);
+  r.read("timeout_ms", s.timeout_ms);
   read_secret(r, "webhook_token", s.webhook_token, false);
   r.finish();
 }
@@ -165,6 +167,9 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     bad("hubspot.search_requests_per_second", "must be at least 1");
   if (c.hubspot.max_attempts < 1 || c.hubspot.max_attempts > 20) bad("hubspot.max_attempts", "must be between 1 and 20");
   if (c.hubspot.retry_base_ms < 1 || c.hubspot.retry_base_ms > 60000) bad("hubspot.retry_base_ms", "must be between 1 and 60000");
+  if (c.hubspot.timeout_ms < 100 || c.hubspot.timeout_ms > 600000) bad("hubspot.timeout_ms", "must be between 100 and 600000");
+  if (c.salesforce.timeout_ms < 100 || c.salesforce.timeout_ms > 600000)
+    bad("salesforce.timeout_ms", "must be between 100 and 600000");
   if (!c.hubspot.webhook_url.empty() != c.hubspot.client_secret.configured())
     bad("hubspot.webhook_url", "webhooks need both hubspot.webhook_url and hubspot.client_secret");
   if (!c.hubspot.webhook_url.empty()) {
@@ -176,8 +181,9 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   const auto& m = c.model;
   if (m.candidates.empty()) bad("model.candidates", "must name at least one algorithm");
   for (const auto& a : m.candidates)
-    if (a != "logistic_regression" && a != "random_forest" && a != "gradient_boosting")
-      bad("model.candidates", "'" + a + "' is not logistic_regression, random_forest or gradient_boosting");
+    if (a != "logistic_regression" && a != "random_forest" && a != "gradient_boosting" && a != "explainable_boosting")
+      bad("model.candidates",
+          "'" + a + "' is not logistic_regression, random_forest, gradient_boosting or explainable_boosting");
   if (m.calibration != "auto" && m.calibration != "platt" && m.calibration != "isotonic" && m.calibration != "none")
     bad("model.calibration", "must be auto, platt, isotonic or none");
   if (!(m.validation_share >= 0.05 && m.validation_share <= 0.5)) bad("model.validation_share", "must be in [0.05, 0.5]");

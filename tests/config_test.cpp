@@ -64,6 +64,21 @@ TEST(Config, WrongTypeIsNamed) {
   EXPECT_NE(e.find("http.port: expected a whole number, got 'eighty'"), std::string::npos) << e;
 }
 
+TEST(Config, OutOfRangeTimeoutAndUnknownCandidateAreNamed) {
+  std::string y = valid;
+  y.replace(y.find("  token:"), 0, "  timeout_ms: 5\n");
+  EXPECT_NE(error_of(y).find("hubspot.timeout_ms: must be between 100 and 600000"), std::string::npos) << error_of(y);
+  std::string c = valid;
+  c += "  candidates: [explainable_boosting, deep_learning]\n";
+  EXPECT_NE(error_of(c).find("model.candidates: 'deep_learning' is not logistic_regression, random_forest, "
+                             "gradient_boosting or explainable_boosting"),
+            std::string::npos)
+      << error_of(c);
+  std::string ok = valid;
+  ok += "  candidates: [explainable_boosting]\n";
+  EXPECT_EQ(error_of(ok), "");
+}
+
 TEST(Config, MissingRequiredKeyIsNamed) {
   auto e = error_of("crm: hubspot\nhubspot:\n  token: {env: X}\nmodel:\n  label: {}\n");
   EXPECT_NE(e.find("model.label.property: is required but missing"), std::string::npos) << e;

@@ -36,29 +36,55 @@ Matrix Standardiser::apply(const Matrix& m) const {
   return out;
 }
 
-Model::Model(std::string algorithm, Booster booster, std::optional<Standardiser> standardiser, Calibrator calibrator)
+Model::Model(std::string algorithm, Booster booster, std::optional<Standardiser> standardiser, Calibrator calibrator,
+             std::optional<ShapTables> tables)
     : algorithm_(std::move(algorithm)),
       booster_(std::move(booster)),
       standardiser_(std::move(standardiser)),
-      calibrator_(std::move(calibrator)) {}
+      calibrator_(std::move(calibrator)),
+      tables_(std::move(tables)) {}
+
+namespace {
+
+// Only the two shapes that compile are tried; the others would be parsed for nothing.
+Result<std::optional<ShapTables>> compile_tables(const std::string& algorithm, const Booster& b,
+                                                 const std::optional<Standardiser>& st) {
+  if (algorithm != "logistic_regression" && algorithm != "explainable_boosting") return std::optional<ShapTables>{};
+  auto text = b.json();
+  if (!text) return text.error();
+  return ShapTables::compile(*text, st ? &st->mean : nullptr, st ? &st->scale : nullptr);
+}
+
+float sigmoid(double m) { return static_cast<float>(1.0 / (1.0 + std::exp(-m))); }
+
+}  // namespace
 
 Result<Model> Model::train(const Matrix& m, const std::vector<float>& y, const TrainParams& p, const Matrix* valid,
                            const std::vector<float>* valid_y) {
   if (!known_algorithm(p.algorithm))
     return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm +
-                                            "' (logistic_regression, random_forest or gradient_boosting)");
+                                            "' (logistic_regression, random_forest, gradient_boosting or explainable_boosting)");
   std::optional<Standardiser> st;
   if (p.algorithm == "logistic_regression") st = Standardiser::fit(m);
   Matrix tm = st ? st->apply(m) : Matrix{};
   Matrix tv = st && valid ? st->apply(*valid) : Matrix{};
   auto b = Booster::train(st ? tm : m, y, p, st && valid ? &tv : valid, valid_y);
   if (!b) return b.error();
-  return Model(p.algorithm, std::move(*b), std::move(st), Calibrator{});
+  auto tables = compile_tables(p.algorithm, *b, st);
+  if (!tables) return tables.error();
+  return Model(p.algorithm, std::move(*b), std::move(st), Calibrator{}, std::move(*tables));
 }
 
 Matrix Model::prepared(const Matrix& m) const { return standardiser_ ? standardiser_->apply(m) : m; }
 
 Result<std::vector<float>> Model::raw(const Matrix& m) const {
+  if (tables_ && m.cols == tables_->cols()) {
+    std::vector<float> out(m.rows);
+    for_row_chunks(m.rows, [&](std::size_t b, std::size_t e) {
+      for (std::size_t r = b; r < e; ++r) out[r] = sigmoid(tables_->margin(m.x.data() + r * m.cols));
+    });
+    return out;
+  }
   if (!standardiser_) return booster_.predict(m);
   return booster_.predict(prepared(m));
 }
@@ -70,8 +96,49 @@ Result<std::vector<float>> Model::predict(const Matrix& m) const {
 }
 
 Result<std::vector<float>> Model::contributions(const Matrix& m) const {
+  if (tables_ && m.cols == tables_->cols()) {
+    std::vector<float> out(m.rows * (m.cols + 1));
+    for_row_chunks(m.rows, [&](std::size_t b, std::size_t e) {
+      for (std::size_t r = b; r < e; ++r) tables_->contributions(m.x.data() + r * m.cols, out.data() + r * (m.cols + 1));
+    });
+    return out;
+  }
   if (!standardiser_) return booster_.contributions(m);
   return booster_.contributions(prepared(m));
+}
+
+Result<void> Model::score_rows(const Matrix& m, const RowSink& sink) const {
+  const std::size_t width = m.cols + 1;
+  if (tables_ && m.cols == tables_->cols()) {
+    for_row_chunks(m.rows, [&](std::size_t b, std::size_t e) {
+      std::vector<float> contrib(width);
+      for (std::size_t r = b; r < e; ++r) {
+        const double margin = tables_->contributions(m.x.data() + r * m.cols, contrib.data());
+        sink(r, calibrator_.apply(sigmoid(margin)), contrib.data());
+      }
+    });
+    return {};
+  }
+  // XGBoost threads its own TreeSHAP; blocks of rows bound the contributions held at once.
+  constexpr std::size_t kBlock = 8192;
+  for (std::size_t b = 0; b < m.rows; b += kBlock) {
+    const std::size_t e = std::min(m.rows, b + kBlock);
+    Matrix part;
+    part.rows = e - b;
+    part.cols = m.cols;
+    part.x.assign(m.x.begin() + static_cast<std::ptrdiff_t>(b * m.cols), m.x.begin() + static_cast<std::ptrdiff_t>(e * m.cols));
+    auto c = contributions(part);
+    if (!c) return c.error();
+    for_row_chunks(part.rows, [&](std::size_t cb, std::size_t ce) {
+      for (std::size_t r = cb; r < ce; ++r) {
+        const float* row = c->data() + r * width;
+        double margin = 0;
+        for (std::size_t k = 0; k < width; ++k) margin += row[k];
+        sink(b + r, calibrator_.apply(sigmoid(margin)), row);
+      }
+    });
+  }
+  return {};
 }
 
 std::string Model::transform_json() const {
@@ -107,7 +174,9 @@ Result<Model> Model::load(const std::string& blob, const std::string& transform)
       return make_error(ErrorKind::model, std::string("stored standardisation: ") + e.what());
     }
   }
-  return Model(algorithm, std::move(*b), std::move(st), std::move(cal));
+  auto tables = compile_tables(algorithm, *b, st);
+  if (!tables) return tables.error();
+  return Model(algorithm, std::move(*b), std::move(st), std::move(cal), std::move(*tables));
 }
 
 }  // namespace cg::model

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <numeric>
 #include <random>
@@ -82,6 +83,41 @@ Split split_stratified(const Dataset& d, double valid_share, double test_share, 
   return s;
 }
 
+// What scoring with exact reasons costs: linear and explainable boosting compile to tables.
+int cost_rank(const std::string& algorithm) {
+  if (algorithm == "logistic_regression") return 0;
+  if (algorithm == "explainable_boosting") return 1;
+  if (algorithm == "gradient_boosting") return 2;
+  return 3;
+}
+
+// Share of paired bootstrap resamples of the validation rows in which `a` has the higher PR-AUC.
+double paired_beats_share(const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& y,
+                          int resamples, int seed) {
+  std::mt19937 rng(static_cast<std::uint32_t>(seed) ^ 0x5eedu);
+  std::uniform_int_distribution<std::size_t> pick(0, y.size() - 1);
+  std::vector<float> ra(y.size()), rb(y.size()), ry(y.size());
+  int wins = 0, counted = 0;
+  for (int i = 0; i < resamples; ++i) {
+    bool pos = false;
+    for (std::size_t k = 0; k < y.size(); ++k) {
+      auto j = pick(rng);
+      ra[k] = a[j], rb[k] = b[j], ry[k] = y[j];
+      pos = pos || y[j] > 0.5f;
+    }
+    if (!pos) continue;
+    ++counted;
+    wins += pr_auc(ra, ry) > pr_auc(rb, ry);
+  }
+  return counted ? static_cast<double>(wins) / counted : 0;
+}
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 bool has_both(const std::vector<float>& y, const std::vector<std::size_t>& rows) {
   bool p = false, n = false;
   for (auto r : rows) (y[r] > 0.5f ? p : n) = true;
@@ -116,7 +152,9 @@ Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
   sel.split = *split;
   const Matrix xtr = d.x.subset(split->train), xva = d.x.subset(split->valid);
   const auto ytr = labels_of(d.y, split->train), yva = labels_of(d.y, split->valid);
-  std::vector<float> best_valid_raw;
+  std::vector<Model> models;
+  std::vector<std::vector<float>> valid_raw;
+  std::size_t best = 0;
   for (const auto& algo : o.candidates) {
     TrainParams p = o.params;
     p.algorithm = algo;
@@ -126,17 +164,45 @@ Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
     auto raw = m->raw(xva);
     if (!raw) return raw.error();
     CandidateResult c{algo, m->rounds_used(), evaluate(*raw, yva),
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
-    bool better = !sel.model || c.valid.pr_auc > sel.valid.pr_auc + 0.001 ||
-                  (c.valid.pr_auc >= sel.valid.pr_auc - 0.001 && c.valid.log_loss < sel.valid.log_loss);
-    if (better) {
-      sel.model.emplace(std::move(*m));
-      sel.chosen = algo;
-      sel.valid = c.valid;
-      best_valid_raw = std::move(*raw);
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), std::nullopt};
+    if (!sel.candidates.empty()) {
+      const auto& b = sel.candidates[best].valid;
+      if (c.valid.pr_auc > b.pr_auc + 0.001 || (c.valid.pr_auc >= b.pr_auc - 0.001 && c.valid.log_loss < b.log_loss))
+        best = sel.candidates.size();
     }
     sel.candidates.push_back(std::move(c));
+    models.push_back(std::move(*m));
+    valid_raw.push_back(std::move(*raw));
   }
+  sel.best = sel.candidates[best].algorithm;
+  std::size_t pick = best;
+  sel.why = sel.best + " has the best validation PR-AUC (" + fixed(sel.candidates[best].valid.pr_auc, 4) + ")";
+  if (o.resamples > 0) {
+    sel.candidates[best].best_beats_share = 1.0;
+    // The cheapest candidate the best does not beat with confidence.
+    std::vector<std::size_t> cheaper;
+    for (std::size_t i = 0; i < sel.candidates.size(); ++i)
+      if (cost_rank(sel.candidates[i].algorithm) < cost_rank(sel.best)) cheaper.push_back(i);
+    std::stable_sort(cheaper.begin(), cheaper.end(), [&](auto a, auto b) {
+      return cost_rank(sel.candidates[a].algorithm) < cost_rank(sel.candidates[b].algorithm);
+    });
+    for (auto i : cheaper) {
+      auto& c = sel.candidates[i];
+      c.best_beats_share = paired_beats_share(valid_raw[best], valid_raw[i], yva, o.resamples, o.params.seed);
+      if (pick == best && *c.best_beats_share < o.confidence) {
+        pick = i;
+        sel.why = c.algorithm + " is chosen: cheaper to score and explain, and not significantly worse than " +
+                  sel.best + " (PR-AUC " + fixed(c.valid.pr_auc, 4) + " vs " +
+                  fixed(sel.candidates[best].valid.pr_auc, 4) + "; " + sel.best + " ahead in " +
+                  fixed(100 * *c.best_beats_share, 0) + "% of " + std::to_string(o.resamples) +
+                  " paired resamples, under " + fixed(100 * o.confidence, 0) + "%)";
+      }
+    }
+  }
+  sel.chosen = sel.candidates[pick].algorithm;
+  sel.valid = sel.candidates[pick].valid;
+  sel.model.emplace(std::move(models[pick]));
+  const auto& best_valid_raw = valid_raw[pick];
   auto cal = Calibrator::fit(best_valid_raw, yva, o.calibration, o.params.seed);
   if (!cal) return cal.error();
   if (o.refit) {

@@ -1,7 +1,8 @@
 #pragma once
 // Model selection: split the rows, train every candidate on the same training rows (boosting
 // stops early on the validation rows), pick the best PR-AUC on validation (log loss breaks
-// ties within 0.001), fit the calibrator on the winner's validation predictions, retrain the
+// ties within 0.001), then prefer the cheapest candidate to score and explain that is not
+// significantly worse than that best (paired bootstrap of the validation rows), fit the calibrator on the winner's validation predictions, retrain the
 // winner on training + validation rows (same rounds), and measure the calibrated model once on
 // the untouched test rows.
 //
@@ -24,11 +25,17 @@ struct Dataset {
 };
 
 struct SelectOptions {
-  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting"};
+  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting", "explainable_boosting"};
   TrainParams params;               // algorithm is set per candidate
   std::string calibration = "auto";
   double validation_share = 0.2;
   double test_share = 0.2;          // 0: no test part (the caller measures elsewhere)
+  // Parsimony: candidates are ranked by what scoring with reasons costs (logistic_regression,
+  // explainable_boosting, gradient_boosting, random_forest). A cheaper candidate is chosen over
+  // the best one unless the best has the higher validation PR-AUC in at least `confidence` of
+  // `resamples` paired bootstrap resamples. 0 resamples: the best PR-AUC always wins.
+  int resamples = 200;
+  double confidence = 0.95;
   // Retrain the winner on training + validation rows with the chosen number of rounds; the
   // calibrator stays the one fitted on the validation rows, and the test rows measure the pair.
   bool refit = true;
@@ -48,12 +55,17 @@ struct CandidateResult {
   int rounds = 0;
   Metrics valid;  // uncalibrated, on the validation rows
   double train_seconds = 0;
+  // Share of paired bootstrap resamples in which the best candidate's PR-AUC beat this one's
+  // (1 for the best itself; unset when no resampling was done).
+  std::optional<double> best_beats_share;
 };
 
 struct Selection {
   std::optional<Model> model;
   std::vector<CandidateResult> candidates;
   std::string chosen;
+  std::string best;  // the best validation PR-AUC (chosen, unless a cheaper one is not significantly worse)
+  std::string why;   // the choice in a sentence, for the model report
   Split split;
   Metrics valid, test_raw, test;  // chosen model: validation (raw), test before and after calibration
   std::vector<float> test_raw_probs, test_probs, test_labels;

@@ -103,8 +103,11 @@ std::string model_report_html(const store::ModelRecord& m, const std::vector<sto
       row.insert(row.size() - 5, "<td>" + std::to_string(static_cast<long long>(number(at(c, "rounds")))) + "</td>");
       o << row;
     }
-  o << "</table><p>The winner has the best PR-AUC (log loss breaks near-ties); its calibrator is fitted on the "
-       "same validation rows; the test rows are used only below.</p>";
+  o << "</table><p>The best has the highest PR-AUC (log loss breaks near-ties); a candidate that is cheaper to "
+       "score and explain is chosen instead when the best does not beat it in at least 95% of paired bootstrap "
+       "resamples of these rows. The calibrator is fitted on the same validation rows; the test rows are used "
+       "only below.</p>";
+  if (!text(at(d, "why")).empty()) o << "<p>Choice: " << svg::escape(text(at(d, "why"))) << ".</p>";
   o << "<h2>Test rows</h2><table><tr><th></th><th>ROC-AUC</th><th>PR-AUC</th><th>Brier</th><th>log loss</th><th>ECE</th>"
        "<th>rows</th><th>churned</th></tr>"
     << metrics_row("before calibration", at(d, "test_raw")) << metrics_row("calibrated", at(d, "test"));

@@ -128,9 +128,12 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   auto imp = importance(chosen, xtest, sources);
   if (!imp) return imp.error();
   json::array cands;
-  for (const auto& c : sel->candidates)
-    cands.push_back(json::object{{"algorithm", c.algorithm}, {"rounds", c.rounds}, {"seconds", c.train_seconds},
-                                 {"valid", metrics_json(c.valid)}});
+  for (const auto& c : sel->candidates) {
+    json::object o{{"algorithm", c.algorithm}, {"rounds", c.rounds}, {"seconds", c.train_seconds},
+                   {"valid", metrics_json(c.valid)}};
+    if (c.best_beats_share) o["best_beats_share"] = *c.best_beats_share;
+    cands.push_back(std::move(o));
+  }
   json::object details{
       {"mode", rows->time_aware ? "time_aware" : "cross_sectional"},
       {"note", rows->note},
@@ -143,6 +146,8 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
                              {"embargoed", sel->split.embargoed}}},
       {"candidates", std::move(cands)},
       {"chosen", sel->chosen},
+      {"best", sel->best},
+      {"why", sel->why},
       {"calibration", out.calibration},
       {"valid", metrics_json(sel->valid)},
       {"test_raw", metrics_json(sel->test_raw)},
