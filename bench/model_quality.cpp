@@ -9,6 +9,9 @@
 //               from Debian's python3-sklearn (scripts/sklearn-env)
 //   throughput: rows/s scored, ChurnGuard with calibrated probability + SHAP + three reasons per
 //               row, scikit-learn with predict_proba only
+//   candidates: ChurnGuard twice: with every candidate (the default), and with only the two that
+//               compile to lookup tables (logistic_regression, explainable_boosting), which shows
+//               what fast exact reasons cost in quality
 //
 // usage: bench_model_quality SHARED_DATA PYTHON BASELINE_SCRIPT WORK_DIR
 #include "bench/csv.hpp"
@@ -124,25 +127,26 @@ std::vector<float> as_floats(const json::value& v) {
   return out;
 }
 
-std::vector<Row> bench_table(const Table& t, const std::string& python, const std::string& script, const fs::path& work) {
-  auto p = prepare(t);
-  auto spec = features::fit_spec(p.customers, p.numeric, p.categorical);
-  spec.behaviour = false;
-  auto f = features::build(spec, p.customers, {}, 0);
-  const auto& x = f.matrix;
-  const auto folds = stratified_folds(p.y, 5, 2024);
-
-  // ChurnGuard, fold by fold.
-  std::vector<float> oof(p.y.size());
-  std::map<std::string, int> chosen;
+struct Ours {
+  std::vector<float> oof;
+  std::string picks;
   std::optional<model::Model> fold0;
+};
+
+// ChurnGuard's whole training, fold by fold, with the given candidates.
+Ours run_ours(const Table& t, const model::Matrix& x, const std::vector<float>& y, const std::vector<int>& folds,
+              const std::vector<std::string>& candidates) {
+  Ours out;
+  out.oof.resize(y.size());
+  std::map<std::string, int> chosen;
   for (int k = 0; k < 5; ++k) {
     model::Dataset d;
     std::vector<std::size_t> tr, te;
-    for (std::size_t i = 0; i < p.y.size(); ++i) (folds[i] == k ? te : tr).push_back(i);
+    for (std::size_t i = 0; i < y.size(); ++i) (folds[i] == k ? te : tr).push_back(i);
     d.x = x.subset(tr);
-    for (auto i : tr) d.y.push_back(p.y[i]);
+    for (auto i : tr) d.y.push_back(y[i]);
     model::SelectOptions o;
+    o.candidates = candidates;
     o.test_share = 0;  // the held-out fold is the test
     o.validation_share = 0.25;
     o.params.seed = 42 + k;
@@ -150,23 +154,44 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
     if (!sel) throw std::runtime_error(t.name + ": " + sel.error().message);
     ++chosen[sel->chosen];
     auto probs = sel->model->predict(x.subset(te));
-    for (std::size_t j = 0; j < te.size(); ++j) oof[te[j]] = (*probs)[j];
-    if (k == 0) fold0.emplace(std::move(*sel->model));
+    for (std::size_t j = 0; j < te.size(); ++j) out.oof[te[j]] = (*probs)[j];
+    if (k == 0) out.fold0.emplace(std::move(*sel->model));
   }
-  std::string picks;
-  for (auto& [a, n] : chosen) picks += (picks.empty() ? "" : ", ") + a + " x" + std::to_string(n);
+  for (auto& [a, n] : chosen) out.picks += (out.picks.empty() ? "" : ", ") + a + " x" + std::to_string(n);
+  return out;
+}
 
-  // Throughput: probability, SHAP and three reasons for every row.
+std::vector<Row> bench_table(const Table& t, const std::string& python, const std::string& script, const fs::path& work) {
+  auto p = prepare(t);
+  auto spec = features::fit_spec(p.customers, p.numeric, p.categorical);
+  spec.behaviour = false;
+  auto f = features::build(spec, p.customers, {}, 0);
+  const auto& x = f.matrix;
+  const auto folds = stratified_folds(p.y, 5, 2024);
+  const auto all = run_ours(t, x, p.y, folds, model::SelectOptions{}.candidates);
+  const auto compiled = run_ours(t, x, p.y, folds, {"logistic_regression", "explainable_boosting"});
+
+  // Throughput: what scoring does for every row (calibrated probability, SHAP, three reasons in
+  // one string), and its parts.
   const scoring::ReasonWriter reasons(spec.column_sources(), {});
   std::size_t sink = 0;
-  double ours_rps = rows_per_second(x.rows, [&] {
-    auto probs = fold0->predict(x);
-    auto contrib = fold0->contributions(x);
-    for (std::size_t r = 0; r < x.rows; ++r) sink += reasons.top(contrib->data() + r * (x.cols + 1), f.display[r]).size();
-    sink += probs->size();
-  });
+  auto with_reasons = [&](const model::Model& m) {
+    return rows_per_second(x.rows, [&] {
+      std::vector<float> probs(x.rows);
+      std::vector<std::string> text(x.rows);
+      auto scored = m.score_rows(x, [&](std::size_t r, float prob, const float* contrib) {
+        probs[r] = prob;
+        text[r] = reasons.sentence(contrib, f.display[r]);
+      });
+      if (!scored) throw std::runtime_error(scored.error().message);
+      sink += probs.size() + text.size();
+    });
+  };
+  const auto& fold0 = all.fold0;
+  double ours_rps = with_reasons(*fold0);
   double ours_prob_rps = rows_per_second(x.rows, [&] { sink += fold0->predict(x)->size(); });
   double ours_shap_rps = rows_per_second(x.rows, [&] { sink += fold0->contributions(x)->size(); });
+  double compiled_rps = with_reasons(*compiled.fold0);
 
   // The baselines, same rows, same folds, same columns.
   fs::create_directories(work);
@@ -189,30 +214,37 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
   auto base = json::parse(ss.str()).as_object();
 
   std::vector<Row> out;
-  out.push_back({"ChurnGuard (" + picks + ")", model::evaluate(oof, p.y), ours_rps, "calibrated + SHAP + 3 reasons"});
+  out.push_back({"ChurnGuard (" + all.picks + ")", model::evaluate(all.oof, p.y), ours_rps, "calibrated + SHAP + 3 reasons"});
   out.push_back({"  same model, probability only (no reasons)", out.back().m, ours_prob_rps, ""});
   out.push_back({"  same model, SHAP only", out.back().m, ours_shap_rps, ""});
+  out.push_back({"ChurnGuard, compiled only (" + compiled.picks + ")", model::evaluate(compiled.oof, p.y), compiled_rps,
+                 "calibrated + SHAP + 3 reasons"});
   for (auto [key, label] : {std::pair{"rf", "sklearn RandomForest (seed)"}, std::pair{"lr", "sklearn LogisticRegression"}}) {
     const auto& b = base.at(key).as_object();
     auto probs = as_floats(b.at("oof"));
     out.push_back({label, model::evaluate(probs, p.y), b.at("rows_per_s").to_number<double>(), "predict_proba"});
+    if (auto* two = b.if_contains("rows_per_s_2_threads"))
+      out.push_back({"  same forest, n_jobs=2", out.back().m, two->to_number<double>(), ""});
   }
   std::printf("\n%s: %zu rows, %zu churned, %zu numeric + %zu categorical columns -> %zu features\n", t.name.c_str(),
               p.y.size(), static_cast<std::size_t>(std::count(p.y.begin(), p.y.end(), 1.f)), p.numeric.size(),
               p.categorical.size(), x.cols);
   std::printf("  %-52s %8s %8s %8s %8s %8s %12s %9s\n", "model", "ROC-AUC", "PR-AUC", "Brier", "logloss", "ECE",
               "rows/s", "vs RF");
-  const double rf_rps = out[3].rows_per_s;
+  const double rf_rps = out[4].rows_per_s;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto& r = out[i];
-    if (i == 1 || i == 2)  // throughput rows of the same model
+    if (r.model.rfind("  ", 0) == 0)  // throughput rows of the model above
       std::printf("  %-52s %8s %8s %8s %8s %8s %12.0f %8.2fx\n", r.model.c_str(), "", "", "", "", "", r.rows_per_s,
                   r.rows_per_s / rf_rps);
     else
       std::printf("  %-52s %8.4f %8.4f %8.4f %8.4f %8.4f %12.0f %8.2fx\n", r.model.c_str(), r.m.roc_auc, r.m.pr_auc,
                   r.m.brier, r.m.log_loss, r.m.ece, r.rows_per_s, r.rows_per_s / rf_rps);
   }
-  std::printf("  fold-1 model: %s, %d rounds\n", fold0->algorithm().c_str(), fold0->rounds_used());
+  std::printf("  fold-1 models: %s, %d rounds (%s); compiled only: %s, %d rounds (%s)\n", fold0->algorithm().c_str(),
+              fold0->rounds_used(), fold0->compiled() ? "compiled tables" : "XGBoost TreeSHAP",
+              compiled.fold0->algorithm().c_str(), compiled.fold0->rounds_used(),
+              compiled.fold0->compiled() ? "compiled tables" : "XGBoost TreeSHAP");
   g_sink = sink;
   return out;
 }
@@ -230,7 +262,8 @@ int main(int argc, char** argv) {
       {"mlc_churn", shared + "/mlc_churn/mlc_churn.csv", "churn", "yes", {}},
   };
   std::printf("Model quality: 5-fold stratified CV (seed 2024), out-of-fold probabilities pooled; throughput on "
-              "every row, 2 threads for XGBoost, scikit-learn with its defaults (n_jobs=None)\n");
+              "every row, 2 threads for ChurnGuard (XGBoost, compiled tables, reasons), scikit-learn with its defaults "
+              "(n_jobs=None)\n");
   try {
     for (const auto& t : tables) {
       if (!fs::exists(t.path)) {

@@ -96,11 +96,23 @@ TEST(Scoring, ReasonsGroupOneHotColumnsAndUsePhrases) {
   // columns: tenure, contract=A, contract=B, tickets
   std::vector<std::string> sources{"tenure", "contract", "contract", "tickets"};
   float contrib[] = {0.2f, 0.5f, 0.4f, -0.3f, 0.0f};
-  auto r = scoring::top_reasons(contrib, sources, {{"tenure", "3"}, {"contract", "A"}, {"tickets", "0"}},
+  auto r = scoring::top_reasons(contrib, sources, {"3", "A", "0"},
                                 {{"contract", "Contract: {value}"}});
   ASSERT_EQ(r.size(), 2u);  // tickets pushes risk down: not a reason
   EXPECT_EQ(r[0], "Contract: A");
   EXPECT_EQ(r[1], "tenure: 3");
+}
+
+TEST(Scoring, ReasonSentenceKeepsTheStrongestThreeInOrder) {
+  std::vector<std::string> sources{"a", "b", "c", "d", "e", "f"};
+  const scoring::ReasonWriter w(sources, {{"c", "C is {value}!"}, {"e", "plain E"}});
+  // e and b tie: column order decides; f is below the 0.01 floor.
+  float contrib[] = {0.3f, 0.5f, 0.9f, -1.0f, 0.5f, 0.005f, 2.0f};
+  EXPECT_EQ(w.sentence(contrib, {"", "x", "7", "", "", ""}), "C is 7!; b: x; plain E");
+  EXPECT_EQ(w.top(contrib, {"", "x", "7"}, 2), (std::vector<std::string>{"C is 7!", "b: x"}));
+  EXPECT_EQ(w.top(contrib, {"", "x"}, 1), (std::vector<std::string>{"C is ?!"})) << "a value not built reads as ?";
+  float none[] = {-0.1f, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(w.sentence(none, {}), "");
 }
 
 namespace {

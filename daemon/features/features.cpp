@@ -247,7 +247,8 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
   const float fnan = std::nanf("");
   for (std::size_t i = 0; i < customers.size(); ++i) {
     const auto& c = customers[i];
-    std::map<std::string, std::string> disp;
+    std::vector<std::string> disp;
+    disp.reserve(spec.numeric_properties.size() + spec.categorical.size() + (spec.behaviour ? behaviour_features().size() : 0));
     for (const auto& p : spec.numeric_properties) {
       auto it = c.properties.find(p);
       float v = fnan;
@@ -257,19 +258,19 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
         if (end && *end == '\0' && std::isfinite(d)) v = static_cast<float>(d);
       }
       out.matrix.x.push_back(v);
-      disp[p] = std::isnan(v) ? "unknown" : it->second;
+      disp.push_back(std::isnan(v) ? "unknown" : it->second);
     }
     for (const auto& [p, levels] : spec.categorical) {
       auto it = c.properties.find(p);
       std::string val = it == c.properties.end() ? "" : it->second;
       for (const auto& l : levels) out.matrix.x.push_back(val.empty() ? fnan : (val == l ? 1.f : 0.f));
-      disp[p] = val.empty() ? "unknown" : val;
+      disp.push_back(val.empty() ? "unknown" : val);
     }
     if (spec.behaviour)
       for (const auto& name : behaviour_features()) {
         double v = beh[i][name];
         out.matrix.x.push_back(static_cast<float>(v));
-        disp[name] = fmt(v);
+        disp.push_back(fmt(v));
       }
     double s = beh[i]["sentiment_mean_90d"];
     out.sentiment.push_back(std::isnan(s) ? std::nullopt : std::optional<double>(s));

@@ -43,8 +43,9 @@ FeatureSpec fit_spec(const std::vector<store::Customer>& customers, const std::v
 struct CustomerFeatures {
   model::Matrix matrix;
   std::vector<std::string> customer_ids;
-  // display[row][source] = value as a person would read it, for reasons
-  std::vector<std::map<std::string, std::string>> display;
+  // display[row][i] = source i's value as a person would read it, for reasons; sources in
+  // column_sources() order, each once (numeric properties, categorical properties, behaviour)
+  std::vector<std::vector<std::string>> display;
   std::vector<std::optional<double>> sentiment;   // mean of the last 90 days' texts, -100..100
   std::vector<std::optional<double>> engagement;  // engagement index, 0..100
 };

@@ -20,30 +20,74 @@ ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
       sources_.push_back(s);
       auto p = phrases.find(s);
       phrases_.push_back(p == phrases.end() ? s + ": {value}" : p->second);
+      value_at_.push_back(phrases_.back().find("{value}"));
     }
     source_of_column_.push_back(it->second);
   }
 }
 
-std::vector<std::string> ReasonWriter::top(const float* contrib, const std::map<std::string, std::string>& display,
-                                           std::size_t k) const {
-  std::vector<double> sum(sources_.size(), 0);
-  for (std::size_t c = 0; c < source_of_column_.size(); ++c) sum[source_of_column_[c]] += contrib[c];
-  std::vector<std::size_t> up;  // only what pushes risk up, and clearly
-  for (std::size_t s = 0; s < sum.size(); ++s)
-    if (sum[s] > 0.01) up.push_back(s);
-  auto by_push = [&](std::size_t a, std::size_t b) { return sum[a] != sum[b] ? sum[a] > sum[b] : a < b; };
-  const auto n = std::min(k, up.size());
-  std::partial_sort(up.begin(), up.begin() + static_cast<std::ptrdiff_t>(n), up.end(), by_push);
-  std::vector<std::string> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string phrase = phrases_[up[i]];
-    if (auto p = phrase.find("{value}"); p != std::string::npos) {
-      auto d = display.find(sources_[up[i]]);
-      phrase.replace(p, 7, d == display.end() ? std::string("?") : d->second);
+std::size_t ReasonWriter::pick(const float* contrib, std::size_t k, std::size_t* out) const {
+  if (k == 0) return 0;
+  // Per-source sums on the stack when sources are few (they are: properties + behaviour features).
+  constexpr std::size_t kStack = 128;
+  double stack[kStack];
+  std::vector<double> heap;
+  double* sum = stack;
+  if (sources_.size() > kStack) {
+    heap.resize(sources_.size());
+    sum = heap.data();
+  }
+  std::fill(sum, sum + sources_.size(), 0.0);
+  const std::size_t cols = source_of_column_.size();
+  for (std::size_t c = 0; c < cols; ++c) sum[source_of_column_[c]] += contrib[c];
+  // k is small: keep the best k in a sorted array as the sources go by.
+  std::size_t n = 0;
+  for (std::size_t s = 0; s < sources_.size(); ++s) {
+    const double v = sum[s];
+    if (!(v > 0.01)) continue;  // only what pushes risk up, and clearly
+    if (n == k && !(v > sum[out[k - 1]])) continue;
+    std::size_t at = std::min(n, k - 1);
+    while (at > 0 && sum[out[at - 1]] < v) {
+      out[at] = out[at - 1];
+      --at;
     }
-    out.push_back(std::move(phrase));
+    out[at] = s;
+    n = std::min(n + 1, k);
+  }
+  return n;
+}
+
+void ReasonWriter::render(std::size_t s, const std::vector<std::string>& display, std::string& out) const {
+  const auto& phrase = phrases_[s];
+  const auto at = value_at_[s];
+  if (at == std::string::npos) {
+    out += phrase;
+    return;
+  }
+  out.append(phrase, 0, at);
+  out += s < display.size() ? std::string_view(display[s]) : std::string_view("?");
+  out.append(phrase, at + 7);
+}
+
+std::vector<std::string> ReasonWriter::top(const float* contrib, const std::vector<std::string>& display,
+                                           std::size_t k) const {
+  std::vector<std::size_t> idx(k);
+  const auto n = pick(contrib, k, idx.data());
+  std::vector<std::string> out(n);
+  for (std::size_t i = 0; i < n; ++i) render(idx[i], display, out[i]);
+  return out;
+}
+
+std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::string>& display,
+                                   std::size_t k) const {
+  thread_local std::vector<std::size_t> idx;
+  idx.resize(k);
+  const auto n = pick(contrib, k, idx.data());
+  std::string out;
+  out.reserve(128);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out += "; ";
+    render(idx[i], display, out);
   }
   return out;
 }

@@ -16,17 +16,25 @@ class ReasonWriter {
  public:
   // `column_sources[c]` names the source of column c.
   ReasonWriter(const std::vector<std::string>& column_sources, const std::map<std::string, std::string>& phrases);
-  // `contributions` holds one value per column (the bias after them is not read).
-  [[nodiscard]] std::vector<std::string> top(const float* contributions, const std::map<std::string, std::string>& display,
+  // `contributions` holds one value per column (the bias after them is not read); `display[i]` is
+  // the value of the i-th distinct source in column order (features::CustomerFeatures::display).
+  [[nodiscard]] std::vector<std::string> top(const float* contributions, const std::vector<std::string>& display,
                                              std::size_t k = 3) const;
+  // The same reasons joined by "; " (what churnguard_risk_reasons holds), built in one string.
+  [[nodiscard]] std::string sentence(const float* contributions, const std::vector<std::string>& display,
+                                     std::size_t k = 3) const;
 
  private:
+  // Sources pushing risk up by more than 0.01 log-odds, the strongest first (ties: column order).
+  std::size_t pick(const float* contributions, std::size_t k, std::size_t* out) const;
+  void render(std::size_t source, const std::vector<std::string>& display, std::string& out) const;
   std::vector<std::string> sources_, phrases_;
+  std::vector<std::size_t> value_at_;  // where "{value}" is in each phrase (npos: nowhere)
   std::vector<std::size_t> source_of_column_;
 };
 
 inline std::vector<std::string> top_reasons(const float* contributions, const std::vector<std::string>& sources,
-                                            const std::map<std::string, std::string>& display,
+                                            const std::vector<std::string>& display,
                                             const std::map<std::string, std::string>& phrases, std::size_t k = 3) {
   return ReasonWriter(sources, phrases).top(contributions, display, k);
 }

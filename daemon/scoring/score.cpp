@@ -42,12 +42,14 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
   } else {
     f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
   }
-  auto probs = mdl->predict(f.matrix);
-  if (!probs) return probs.error();
-  auto contrib = mdl->contributions(f.matrix);
-  if (!contrib) return contrib.error();
   const ReasonWriter reasons(spec->column_sources(), cfg.reason_phrases);
-  const std::size_t width = f.matrix.cols + 1;
+  std::vector<float> probs(f.matrix.rows);
+  std::vector<std::string> sentences(f.matrix.rows);
+  auto scored = mdl->score_rows(f.matrix, [&](std::size_t i, float p, const float* contrib) {
+    probs[i] = p;
+    sentences[i] = reasons.sentence(contrib, f.display[i]);
+  });
+  if (!scored) return scored.error();
   std::vector<store::Score> scores;
   scores.reserve(customers.size());
   for (std::size_t i = 0; i < customers.size(); ++i) {
@@ -55,12 +57,12 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
     s.customer_id = f.customer_ids[i];
     s.scored_ms = now;
     s.model_id = rec->id;
-    s.probability = (*probs)[i];
+    s.probability = probs[i];
     s.score = static_cast<int>(std::lround(s.probability * 100));
     s.tier = tier_for(s.score, cfg.tiers);
     s.sentiment = f.sentiment[i];
     s.engagement = f.engagement[i];
-    for (const auto& r : reasons.top(contrib->data() + i * width, f.display[i])) s.reasons += (s.reasons.empty() ? "" : "; ") + r;
+    s.reasons = std::move(sentences[i]);
     ++out.tiers[s.tier];
     out.with_sentiment += s.sentiment.has_value();
     out.with_engagement += s.engagement.has_value();
