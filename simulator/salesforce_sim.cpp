@@ -225,6 +225,10 @@ void SalesforceSim::add_fault(SfFault f) {
   std::lock_guard lock(mutex_);
   faults_.push_back(std::move(f));
 }
+std::size_t SalesforceSim::faults_left() const {
+  std::lock_guard lock(mutex_);
+  return faults_.size();
+}
 void SalesforceSim::lock_next_rows(int n) {
   std::lock_guard lock(mutex_);
   lock_rows_ += n;
@@ -440,13 +444,20 @@ boost::asio::awaitable<Response> SalesforceSim::handle(Request req) {
   std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
   std::unique_lock lock(mutex_);
   ++total_;
-  if (const auto slow = take_fault(faults_, path, [](const SfFault& f) { return f.delay_ms > 0; })) {
+  const auto wire = take_fault(faults_, path, [](const SfFault& f) { return f.delay_ms > 0 || f.cut; });
+  if (wire && wire->delay_ms > 0) {
     lock.unlock();
-    const std::chrono::milliseconds late(slow->delay_ms);  // named: GCC 12 coroutine temporaries
+    const std::chrono::milliseconds late(wire->delay_ms);  // named: GCC 12 coroutine temporaries
     co_await transport::sleep_for(late);
     lock.lock();
   }
-  co_return route(req, path, query);
+  auto res = route(req, path, query);
+  if (wire && wire->cut) {
+    // Announce more body than is sent, then close: the client sees the connection end mid-body.
+    res.content_length(res.body().size() + 4096);
+    res.keep_alive(false);
+  }
+  co_return res;
 }
 
 Response SalesforceSim::with_limits(const Request& req, Response res) const {
@@ -464,7 +475,7 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
       versions.push_back(json::object{{"label", "v" + v}, {"url", "/services/data/v" + v}, {"version", v}});
     return http::make_response(req, 200, json::serialize(versions));
   }
-  if (auto f = take_fault(faults_, path, [](const SfFault& x) { return x.delay_ms <= 0; }))
+  if (auto f = take_fault(faults_, path, [](const SfFault& x) { return x.delay_ms <= 0 && !x.cut; }))
     return sf_error(req, f->status, f->error_code, "simulated failure");
   const std::string prefix = "/services/data/v";
   if (!path.starts_with(prefix)) return sf_error(req, 404, "NOT_FOUND", "The requested resource does not exist");

@@ -42,8 +42,10 @@ struct SfFault {
   unsigned status = 503;
   std::string error_code = "SERVER_UNAVAILABLE";
   int count = 1;
-  // A transport fault (instead of an error): the answer comes `delay_ms` late.
+  // Transport faults (instead of an error): the answer comes `delay_ms` late, and with `cut` the
+  // connection closes partway through the body.
   int delay_ms = 0;
+  bool cut = false;
 };
 
 class SalesforceSim {
@@ -60,6 +62,8 @@ class SalesforceSim {
   void set_instance_url(std::string url);
 
   void add_fault(SfFault f);
+  // Scripted faults not yet met.
+  std::size_t faults_left() const;
   // The next `n` record updates (collections or bulk) fail with UNABLE_TO_LOCK_ROW.
   void lock_next_rows(int n);
   // Updates of this record fail with FIELD_CUSTOM_VALIDATION_EXCEPTION (a validation rule).

@@ -228,6 +228,33 @@ TEST(SalesforceEndToEnd, SlowResponsesAreWaitedFor) {
   EXPECT_EQ(logs.find("retrying"), std::string::npos) << "a slow answer is not a failure";
 }
 
+// Transport faults that fail a call: a query page cut off mid-body, and answers slower than the
+// configured timeout. Both are retried, and the sync completes with nothing lost.
+TEST(SalesforceEndToEnd, CutConnectionsAndTimeoutsAreRetried) {
+  Org org({}, 300);
+  sim::SfFault cut{"/query", 200, "", 2};
+  cut.cut = true;
+  org.s.sim().add_fault(cut);
+  sim::SfFault late{"/composite/sobjects", 200, "", 1};
+  late.delay_ms = 1500;
+  org.s.sim().add_fault(late);
+  auto cfg = org.config("  timeout_ms: 400\n");
+  EXPECT_EQ(cfg.salesforce.timeout_ms, 400);
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  EXPECT_EQ(r->pulled.customers, 300u);
+  EXPECT_EQ(r->flushed.written, 300u);
+  EXPECT_EQ(r->flushed.failed, 0u);
+  EXPECT_NE(logs.find("partial message; retrying"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("timed out after 400 ms; retrying"), std::string::npos) << logs;
+  EXPECT_EQ(org.s.sim().faults_left(), 0u) << "every scripted fault was met";
+}
+
 TEST(SalesforceEndToEnd, PerRecordFailuresAreRetriedOrReported) {
   Org org({}, 300);
   auto cfg = org.config();

@@ -22,6 +22,7 @@ Result<std::unique_ptr<crm::CrmConnector>> hubspot_connector(const config::Confi
   ho.search_requests_per_second = cfg.hubspot.search_requests_per_second;
   ho.max_attempts = cfg.hubspot.max_attempts;
   ho.retry_base = std::chrono::milliseconds(cfg.hubspot.retry_base_ms);
+  ho.timeout = std::chrono::milliseconds(cfg.hubspot.timeout_ms);
   Result<void> err;
   auto c = hubspot::make_hubspot_connector(io.get_executor(), std::move(ho), &err);
   if (!c) return err.error();
@@ -55,6 +56,7 @@ Result<std::unique_ptr<crm::CrmConnector>> salesforce_connector(const config::Co
   so.limit_pause = std::chrono::milliseconds(s.limit_pause_ms);
   so.limit_max_wait = std::chrono::minutes(s.limit_max_wait_minutes);
   so.bulk_poll = std::chrono::milliseconds(s.bulk_poll_ms);
+  so.timeout = std::chrono::milliseconds(s.timeout_ms);
   Result<void> err;
   auto c = salesforce::make_salesforce_connector(io.get_executor(), std::move(so), &err);
   if (!c) return err.error();
