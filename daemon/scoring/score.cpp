@@ -28,50 +28,72 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
   if (!spec) return spec.error();
   auto mdl = model::Model::load(rec->blob, rec->transform_json);
   if (!mdl) return mdl.error();
-  auto customers = only ? st.customers_of(*only) : st.customers();
   ScoreOutcome out;
   out.model_version = rec->version;
-  if (customers.empty()) return out;
-  features::CustomerFeatures f;
+  // Customers go in batches, each read, built, scored and saved before the next, so that memory
+  // holds one batch's customers, activities and features, not the whole book.
+  std::vector<std::string> ids;
   if (only) {
-    // Usage is ranked against everyone, from one aggregate query rather than every event.
-    std::vector<double> population;
-    auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
-    for (const auto& id : st.customer_ids()) population.push_back(counts.count(id) ? counts[id] : 0);
-    f = features::build(*spec, customers, st.activities_of(*only), now, st.marketing_stats(), &population);
+    ids.assign(only->begin(), only->end());
   } else {
-    f = features::build(*spec, customers, st.activities(), now, st.marketing_stats());
+    ids = st.customer_ids();
+  }
+  if (ids.empty()) return out;
+  // Usage is ranked against everyone, from one aggregate query rather than every event.
+  std::vector<double> population;
+  {
+    auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
+    for (const auto& id : only ? st.customer_ids() : ids) {
+      auto c = counts.find(id);
+      population.push_back(c == counts.end() ? 0 : c->second);
+    }
   }
   const ReasonWriter reasons(spec->column_sources(), cfg.reason_phrases);
-  std::vector<float> probs(f.matrix.rows);
-  std::vector<std::string> sentences(f.matrix.rows);
-  auto scored = mdl->score_rows(f.matrix, [&](std::size_t i, float p, const float* contrib) {
-    probs[i] = p;
-    sentences[i] = reasons.sentence(contrib, f.display[i]);
-  });
-  if (!scored) return scored.error();
-  std::vector<store::Score> scores;
-  scores.reserve(customers.size());
-  for (std::size_t i = 0; i < customers.size(); ++i) {
-    store::Score s;
-    s.customer_id = f.customer_ids[i];
-    s.scored_ms = now;
-    s.model_id = rec->id;
-    s.probability = probs[i];
-    s.score = static_cast<int>(std::lround(s.probability * 100));
-    s.tier = tier_for(s.score, cfg.tiers);
-    s.sentiment = f.sentiment[i];
-    s.engagement = f.engagement[i];
-    s.reasons = std::move(sentences[i]);
-    ++out.tiers[s.tier];
-    out.with_sentiment += s.sentiment.has_value();
-    out.with_engagement += s.engagement.has_value();
-    scores.push_back(std::move(s));
+  // Drift is measured on an even sample of at most kDriftRows customers.
+  const std::size_t stride = std::max<std::size_t>(1, ids.size() / kDriftRows);
+  model::Matrix drift_rows;
+  drift_rows.cols = spec->column_names().size();
+  for (std::size_t from = 0; from < ids.size(); from += kScoreBatch) {
+    const std::set<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                      ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kScoreBatch)));
+    const auto customers = st.customers_of(batch);
+    if (customers.empty()) continue;
+    const auto f = features::build(*spec, customers, st.activities_of(batch), now, st.marketing_stats_of(batch), &population);
+    std::vector<float> probs(f.matrix.rows);
+    std::vector<std::string> sentences(f.matrix.rows);
+    auto scored = mdl->score_rows(f.matrix, [&](std::size_t i, float p, const float* contrib) {
+      probs[i] = p;
+      sentences[i] = reasons.sentence(contrib, f.display[i]);
+    });
+    if (!scored) return scored.error();
+    std::vector<store::Score> scores;
+    scores.reserve(f.matrix.rows);
+    for (std::size_t i = 0; i < f.matrix.rows; ++i) {
+      store::Score s;
+      s.customer_id = f.customer_ids[i];
+      s.scored_ms = now;
+      s.model_id = rec->id;
+      s.probability = probs[i];
+      s.score = static_cast<int>(std::lround(s.probability * 100));
+      s.tier = tier_for(s.score, cfg.tiers);
+      s.sentiment = f.sentiment[i];
+      s.engagement = f.engagement[i];
+      s.reasons = std::move(sentences[i]);
+      ++out.tiers[s.tier];
+      out.with_sentiment += s.sentiment.has_value();
+      out.with_engagement += s.engagement.has_value();
+      scores.push_back(std::move(s));
+      if (!only && (from + i) % stride == 0 && drift_rows.rows < kDriftRows) {
+        drift_rows.x.insert(drift_rows.x.end(), f.matrix.x.begin() + static_cast<std::ptrdiff_t>(i * f.matrix.cols),
+                            f.matrix.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * f.matrix.cols));
+        ++drift_rows.rows;
+      }
+    }
+    if (auto r = st.save_scores(scores); !r) return r.error();
+    out.scored += scores.size();
   }
-  if (auto r = st.save_scores(scores); !r) return r.error();
-  out.scored = scores.size();
-  if (!only) {
-    for (const auto& [source, psi] : baseline_of(*rec).psi(f.matrix)) out.drift.push_back({source, psi, now});
+  if (!only && drift_rows.rows > 0) {
+    for (const auto& [source, psi] : baseline_of(*rec).psi(drift_rows)) out.drift.push_back({source, psi, now});
     if (auto r = st.save_drift(rec->id, out.drift); !r) return r.error();
   }
   return out;

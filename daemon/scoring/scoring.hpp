@@ -33,7 +33,13 @@ struct ScoreOutcome {
   std::vector<store::FeatureDrift> drift;  // full passes only
 };
 
-// Scores every customer, or only `only` (an incremental pass after a webhook).
+// Customers per scoring batch, and the most customers a full pass measures drift on (an even
+// sample).
+inline constexpr std::size_t kScoreBatch = 5'000;
+inline constexpr std::size_t kDriftRows = 50'000;
+
+// Scores every customer, or only `only` (an incremental pass after a webhook), in batches of
+// kScoreBatch customers: each is read, built, scored and saved before the next.
 Result<ScoreOutcome> score_all(store::Store& store, const config::ModelConfig& cfg, std::int64_t now_ms,
                                const std::set<std::string>* only = nullptr);
 

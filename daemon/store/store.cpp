@@ -260,6 +260,19 @@ std::map<std::string, MarketingStats> Store::marketing_stats() const {
   return out;
 }
 
+std::map<std::string, MarketingStats> Store::marketing_stats_of(const std::set<std::string>& ids) const {
+  std::map<std::string, MarketingStats> out;
+  SQLite::Statement q(*db_,
+                      "SELECT count(*), sum(coalesce(email_delivered,0)), sum(coalesce(email_opened,0)) FROM contacts "
+                      "WHERE customer_id = ?");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    if (q.executeStep() && q.getColumn(0).getInt64() > 0) out[id] = {q.getColumn(1).getDouble(), q.getColumn(2).getDouble()};
+    q.reset();
+  }
+  return out;
+}
+
 Result<std::size_t> Store::add_usage_events(const std::vector<crm::ActivityRecord>& events) {
   try {
     SQLite::Transaction tx(*db_);
@@ -507,19 +520,30 @@ std::vector<FeatureDrift> Store::drift(std::int64_t model_id) const {
 Result<void> Store::save_scores(const std::vector<Score>& scores) {
   try {
     // History keeps a row only when something a person would see changed, so it grows with
-    // changes, not with runs.
-    auto latest = latest_scores();
-    auto same = [](const Score& a, const Score& b) {
-      auto r = [](std::optional<double> v) { return v ? std::lround(*v) : LONG_MIN; };
-      return a.score == b.score && a.tier == b.tier && a.reasons == b.reasons && a.model_id == b.model_id &&
-             r(a.sentiment) == r(b.sentiment) && r(a.engagement) == r(b.engagement);
+    // changes, not with runs. Each customer's latest row is looked up by the primary key, so a
+    // batch costs its own size, not the whole table.
+    SQLite::Statement last(*db_,
+                           "SELECT score, tier, reasons, model_id, sentiment, engagement FROM scores "
+                           "WHERE customer_id = ? ORDER BY scored_ms DESC LIMIT 1");
+    auto r = [](std::optional<double> v) { return v ? std::lround(*v) : LONG_MIN; };
+    auto unchanged = [&](const Score& s) {
+      last.bind(1, s.customer_id);
+      bool same = false;
+      if (last.executeStep()) {
+        auto opt = [&](int col) { return last.getColumn(col).isNull() ? std::optional<double>() : last.getColumn(col).getDouble(); };
+        same = last.getColumn(0).getInt() == s.score && last.getColumn(1).getString() == s.tier &&
+               last.getColumn(2).getString() == s.reasons && last.getColumn(3).getInt64() == s.model_id &&
+               r(opt(4)) == r(s.sentiment) && r(opt(5)) == r(s.engagement);
+      }
+      last.reset();
+      return same;
     };
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
                         "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons, "
                         "sentiment, engagement) VALUES(?,?,?,?,?,?,?,?,?)");
     for (const auto& s : scores) {
-      if (auto it = latest.find(s.customer_id); it != latest.end() && same(it->second, s)) continue;
+      if (unchanged(s)) continue;
       q.bind(1, s.customer_id);
       q.bind(2, static_cast<int64_t>(s.scored_ms));
       q.bind(3, static_cast<int64_t>(s.model_id));

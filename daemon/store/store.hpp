@@ -120,6 +120,7 @@ class Store {
   // Usage events per customer since `since_ms`, for population-relative measures.
   [[nodiscard]] std::map<std::string, double> usage_counts_since(std::int64_t since_ms) const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;
+  [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats_of(const std::set<std::string>& ids) const;
   // Stores product-usage events; an id already stored is skipped. Returns how many were new.
   Result<std::size_t> add_usage_events(const std::vector<crm::ActivityRecord>& events);
   [[nodiscard]] std::vector<Text> unscored_texts(std::size_t limit) const;
