@@ -99,6 +99,9 @@ struct ModelConfig {
   double test_share = 0.2;           // untouched until the final report and the active-model comparison
   int seed = 42;
   int rounds = 500;                  // upper bound for boosting; early stopping picks the count
+  // Larger books are trained on a seeded random sample of this many customers, which bounds the
+  // memory and time of training; every customer is still scored.
+  int max_training_customers = 50'000;
   int retrain_interval_hours = 24;  // `run` and `serve` retrain when the active model is older
   int max_depth = 4;
   double learning_rate = 0.05;

@@ -113,6 +113,7 @@ void read_model(YamlReader& r, ModelConfig& m) {
   r.read("test_share", m.test_share);
   r.read("seed", m.seed);
   r.read("rounds", m.rounds);
+  r.read("max_training_customers", m.max_training_customers);
   r.read("retrain_interval_hours", m.retrain_interval_hours);
   r.read("max_depth", m.max_depth);
   r.read("learning_rate", m.learning_rate);
@@ -192,6 +193,7 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   if (m.label.snapshot_every_days < 1) bad("model.label.snapshot_every_days", "must be at least 1");
   if (m.label.snapshots < 2 || m.label.snapshots > 120) bad("model.label.snapshots", "must be between 2 and 120");
   if (m.rounds < 1 || m.rounds > 5000) bad("model.rounds", "must be between 1 and 5000");
+  if (m.max_training_customers < 1000) bad("model.max_training_customers", "must be at least 1000");
   if (m.retrain_interval_hours < 1) bad("model.retrain_interval_hours", "must be at least 1");
   if (m.max_depth < 1 || m.max_depth > 16) bad("model.max_depth", "must be between 1 and 16");
   if (!(m.learning_rate > 0 && m.learning_rate <= 1)) bad("model.learning_rate", "must be in (0, 1]");

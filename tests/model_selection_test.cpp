@@ -407,3 +407,55 @@ TEST(Registry, ActivatesOnlyAModelNoWorseOnTheSameTestRows) {
                            "<polyline", "cross-sectional"})
     EXPECT_NE(html.find(part), std::string::npos) << part;
 }
+
+// A full pass goes in batches of kScoreBatch; every customer is scored once, and a customer's
+// score from an incremental pass (one batch of one) is the one the full pass gave.
+TEST(Scoring, FullPassInBatchesEqualsPerCustomerPasses) {
+  auto st = store::Store::open(":memory:");
+  ASSERT_TRUE(st);
+  const std::size_t n = scoring::kScoreBatch * 2 + 123;
+  seed_store(**st, n, 9);
+  auto cfg = model_config();
+  const std::int64_t now = 1000 * day;
+  ASSERT_TRUE(scoring::train(**st, cfg, now));
+  auto full = scoring::score_all(**st, cfg, now + 1);
+  ASSERT_TRUE(full) << full.error().what();
+  EXPECT_EQ(full->scored, n);
+  std::size_t tiered = 0;
+  for (const auto& [tier, count] : full->tiers) tiered += static_cast<std::size_t>(count);
+  EXPECT_EQ(tiered, n);
+  EXPECT_FALSE(full->drift.empty());
+  const auto all = (*st)->latest_scores();
+  ASSERT_EQ(all.size(), n);
+  const auto ids = (*st)->customer_ids();
+  for (const auto& id : {ids.front(), ids[scoring::kScoreBatch], ids.back()}) {
+    const std::set<std::string> one{id};
+    auto single = scoring::score_all(**st, cfg, now + 2, &one);
+    ASSERT_TRUE(single);
+    EXPECT_EQ(single->scored, 1u);
+    const auto again = (*st)->latest_scores().at(id);
+    EXPECT_FLOAT_EQ(again.probability, all.at(id).probability) << id;
+    EXPECT_EQ(again.reasons, all.at(id).reasons) << id;
+  }
+}
+
+// A book larger than model.max_training_customers trains on a seeded sample, says so, and
+// still scores everyone.
+TEST(Training, LargeBooksTrainOnASampleAndSaySo) {
+  auto st = store::Store::open(":memory:");
+  ASSERT_TRUE(st);
+  seed_store(**st, 3000, 5);
+  auto cfg = model_config();
+  cfg.max_training_customers = 1000;
+  const std::int64_t now = 1000 * day;
+  auto t = scoring::train(**st, cfg, now);
+  ASSERT_TRUE(t) << t.error().what();
+  EXPECT_EQ(t->rows, 1000u);
+  EXPECT_NE(t->note.find("random sample of 1000 of 3000 customers"), std::string::npos) << t->note;
+  auto again = scoring::train(**st, cfg, now + 1);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->positives, t->positives) << "the sample is seeded";
+  auto scored = scoring::score_all(**st, cfg, now + 2);
+  ASSERT_TRUE(scored);
+  EXPECT_EQ(scored->scored, 3000u);
+}

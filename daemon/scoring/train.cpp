@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
 namespace cg::scoring {
@@ -57,11 +58,26 @@ Result<json::array> importance(const model::Model& m, const model::Matrix& x, co
 }  // namespace
 
 Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std::int64_t now) {
-  const auto customers = st.customers();
+  // A large book trains on a seeded random sample of customers, read with their records only.
+  auto ids = st.customer_ids();
+  const std::size_t book = ids.size();
+  const bool sampled = book > static_cast<std::size_t>(cfg.max_training_customers);
+  std::set<std::string> sample;
+  if (sampled) {
+    std::mt19937 rng(static_cast<std::uint32_t>(cfg.seed));
+    std::shuffle(ids.begin(), ids.end(), rng);
+    sample.insert(ids.begin(), ids.begin() + cfg.max_training_customers);
+  }
+  ids = {};
+  const auto customers = sampled ? st.customers_of(sample) : st.customers();
   auto rows = training_rows(customers, cfg.label, now);
   if (!rows) return rows.error();
-  const auto activities = st.activities();
-  const auto marketing = st.marketing_stats();
+  if (sampled)
+    rows->note += std::string(rows->note.empty() ? "" : " ") + "Trained on a random sample of " +
+                  std::to_string(customers.size()) + " of " + std::to_string(book) +
+                  " customers (model.max_training_customers).";
+  const auto activities = sampled ? st.activities_of(sample) : st.activities();
+  const auto marketing = sampled ? st.marketing_stats_of(sample) : st.marketing_stats();
   const auto spec = features::fit_spec(customers, cfg.numeric_properties, cfg.categorical_properties);
   std::vector<std::size_t> all(rows->customer.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
