@@ -127,17 +127,32 @@ struct Org {
   }
 };
 
+// A daemon against the org: its io_context and app, and a pipeline pass that keeps what it logged.
+struct Daemon {
+  boost::asio::io_context io;
+  std::unique_ptr<app::App> app;
+  std::string logs;
+  explicit Daemon(const config::Config& cfg) {
+    auto a = app::App::create(cfg, io);
+    if (!a) throw std::runtime_error(a.error().what());
+    app = std::move(*a);
+  }
+  Result<app::PipelineReport> pass(bool full = true, std::optional<bool> train = true) {
+    testing::internal::CaptureStderr();
+    auto r = app::run_sync(io, app->run_pipeline(full, train));
+    logs = testing::internal::GetCapturedStderr();
+    return r;
+  }
+};
+
 }  // namespace
 
 TEST(SalesforceEndToEnd, FirstRunWritesEveryAccountInCollectionsSecondRunWritesNothing) {
   Org org({}, 450);
   auto cfg = org.config();
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto first = d.pass();
+  const auto& logs = d.logs;
   ASSERT_TRUE(first) << first.error().what() << logs;
   EXPECT_EQ(first->pulled.customers, 450u);
   EXPECT_EQ(first->pulled.activities, 900u);
@@ -152,10 +167,10 @@ TEST(SalesforceEndToEnd, FirstRunWritesEveryAccountInCollectionsSecondRunWritesN
   auto score = org.s.sim().field("Account", id, "ChurnGuard_Risk_Score__c");
   ASSERT_TRUE(score);
   EXPECT_EQ(*org.s.sim().field("Account", id, "ChurnGuard_Risk_Tier__c"),
-            (*app)->store().latest_scores().at(id).tier);
+            d.app->store().latest_scores().at(id).tier);
   EXPECT_TRUE(org.s.sim().field("Account", id, "ChurnGuard_Scored_At__c")->ends_with("+0000"));
 
-  auto second = app::run_sync(io, (*app)->run_pipeline(false, std::nullopt));
+  auto second = app::run_sync(d.io, d.app->run_pipeline(false, std::nullopt));
   ASSERT_TRUE(second) << second.error().what();
   EXPECT_EQ(second->flushed.written, 0u);
   EXPECT_EQ(second->flushed.calls, 0u);
@@ -163,8 +178,8 @@ TEST(SalesforceEndToEnd, FirstRunWritesEveryAccountInCollectionsSecondRunWritesN
   EXPECT_EQ(org.s.sim().records_updated(), 450);
   EXPECT_EQ(org.s.sim().calls().at("PATCH composite/sobjects"), 3);
   // The remaining daily budget is known from Sforce-Limit-Info.
-  ASSERT_TRUE((*app)->crm().usage().daily_remaining);
-  EXPECT_GT(*(*app)->crm().usage().daily_remaining, 0);
+  ASSERT_TRUE(d.app->crm().usage().daily_remaining);
+  EXPECT_GT(*d.app->crm().usage().daily_remaining, 0);
 }
 
 TEST(SalesforceEndToEnd, LargeWriteBacksGoAsOneBulkJobAndAFailedRowIsReported) {
@@ -172,12 +187,9 @@ TEST(SalesforceEndToEnd, LargeWriteBacksGoAsOneBulkJobAndAFailedRowIsReported) {
   auto rejected = org.s.sim().nth_id("Account", 5);
   org.s.sim().reject_record(rejected);
   auto cfg = org.config("  bulk_threshold: 500\n");
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto r = d.pass();
+  const auto& logs = d.logs;
   ASSERT_TRUE(r) << r.error().what() << logs;
   EXPECT_EQ(org.s.sim().bulk_jobs(), 1);
   EXPECT_EQ(org.s.sim().calls().count("PATCH composite/sobjects"), 0u);
@@ -195,12 +207,9 @@ TEST(SalesforceEndToEnd, SessionExpiryMidSyncReauthenticatesAndReplays) {
   o.page_size = 200;    // several pages per query, so the expiry lands between pages
   Org org(o, 500);
   auto cfg = org.config();
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto r = d.pass();
+  const auto& logs = d.logs;
   ASSERT_TRUE(r) << r.error().what() << logs;
   EXPECT_EQ(r->pulled.customers, 500u);
   EXPECT_EQ(r->flushed.written, 500u);
@@ -216,12 +225,9 @@ TEST(SalesforceEndToEnd, SlowResponsesAreWaitedFor) {
   slow.delay_ms = 400;
   org.s.sim().add_fault(slow);
   auto cfg = org.config();
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto r = d.pass();
+  const auto& logs = d.logs;
   ASSERT_TRUE(r) << r.error().what() << logs;
   EXPECT_EQ(r->pulled.customers, 300u);
   EXPECT_EQ(r->flushed.written, 300u);
@@ -240,12 +246,9 @@ TEST(SalesforceEndToEnd, CutConnectionsAndTimeoutsAreRetried) {
   org.s.sim().add_fault(late);
   auto cfg = org.config("  timeout_ms: 400\n");
   EXPECT_EQ(cfg.salesforce.timeout_ms, 400);
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto r = d.pass();
+  const auto& logs = d.logs;
   ASSERT_TRUE(r) << r.error().what() << logs;
   EXPECT_EQ(r->pulled.customers, 300u);
   EXPECT_EQ(r->flushed.written, 300u);
@@ -257,18 +260,13 @@ TEST(SalesforceEndToEnd, CutConnectionsAndTimeoutsAreRetried) {
 
 TEST(SalesforceEndToEnd, PerRecordFailuresAreRetriedOrReported) {
   Org org({}, 300);
-  auto cfg = org.config();
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app);
+  Daemon d(org.config());
   org.s.sim().lock_next_rows(3);
-  testing::internal::CaptureStderr();
-  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
-  testing::internal::GetCapturedStderr();
+  auto first = d.pass();
   ASSERT_TRUE(first) << first.error().what();
   EXPECT_EQ(first->flushed.written, 297u);
   EXPECT_EQ(first->flushed.retry_later, 3u);
-  auto second = app::run_sync(io, (*app)->run_pipeline(false, false));
+  auto second = d.pass(false, false);
   ASSERT_TRUE(second) << second.error().what();
   EXPECT_EQ(second->flushed.written, 3u);  // the locked rows, and nothing else
   EXPECT_EQ(org.s.sim().records_updated(), 300);
@@ -279,17 +277,12 @@ TEST(SalesforceEndToEnd, LimitExhaustionPausesAndResumesInsteadOfFailing) {
   o.daily_limit = 6;           // a tiny allocation ...
   o.limit_window_ms = 250;     // ... over a short rolling window
   Org org(o, 250);
-  auto cfg = org.config();
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app);
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  Daemon d(org.config());
+  auto r = d.pass();
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(r->flushed.written, 250u);
   EXPECT_GT(r->usage.rate_limited, 0u);
-  EXPECT_NE(logs.find("REQUEST_LIMIT_EXCEEDED"), std::string::npos);
+  EXPECT_NE(d.logs.find("REQUEST_LIMIT_EXCEEDED"), std::string::npos);
 }
 
 TEST(SalesforceSetup, CreatesFieldsAndSecurityOnceThenNothing) {
@@ -455,13 +448,9 @@ TEST(SalesforceAuth, ClientCredentialsOnTheMyDomainHost) {
 TEST(SalesforceEndToEnd, PlayTasksAreCreatedOnTheAccountsInCollections) {
   Org org({}, 250);
   auto cfg = org.config("plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n");
-  boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto again = app::run_sync(io, (*app)->run_pipeline(false, false));
-  testing::internal::GetCapturedStderr();
+  Daemon d(cfg);
+  auto r = d.pass();
+  auto again = d.pass(false, false);
   ASSERT_TRUE(r) << r.error().what();
   ASSERT_TRUE(again) << again.error().what();
   EXPECT_EQ(r->plays.enrolled, 250u);
@@ -469,6 +458,6 @@ TEST(SalesforceEndToEnd, PlayTasksAreCreatedOnTheAccountsInCollections) {
   EXPECT_EQ(org.s.sim().count("Task"), r->plays.treatment);  // and none again on the second run
   EXPECT_EQ(again->tasks_created, 0u);
   EXPECT_EQ(org.s.sim().calls().at("POST composite/sobjects") - 1, 2);  // ceil(treated / 200) task calls (+1 for FLS)
-  for (const auto& a : (*app)->store().assignments())
+  for (const auto& a : d.app->store().assignments())
     EXPECT_EQ(*org.s.sim().field("Account", a.customer_id, "ChurnGuard_Holdout__c"), a.arm == "holdout" ? "true" : "false");
 }
