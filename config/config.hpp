@@ -101,7 +101,7 @@ struct ModelConfig {
   int rounds = 500;                  // upper bound for boosting; early stopping picks the count
   // Larger books are trained on a seeded random sample of this many customers, which bounds the
   // memory and time of training; every customer is still scored.
-  int max_training_customers = 50'000;
+  int max_training_customers = 20'000;
   int retrain_interval_hours = 24;  // `run` and `serve` retrain when the active model is older
   int max_depth = 4;
   double learning_rate = 0.05;
