@@ -43,7 +43,8 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
   std::vector<double> population;
   {
     auto counts = st.usage_counts_since(features::window_start_ms(now, 30));
-    for (const auto& id : only ? st.customer_ids() : ids) {
+    const auto everyone = only ? st.customer_ids() : std::vector<std::string>{};
+    for (const auto& id : only ? everyone : ids) {  // both lvalues: a full pass reads its ids, no copy
       auto c = counts.find(id);
       population.push_back(c == counts.end() ? 0 : c->second);
     }
