@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <random>
 
 using namespace cg;
@@ -147,6 +148,33 @@ TEST(Plays, CooldownCapBudgetAndHoldoutHold) {
   EXPECT_EQ(plays::run(*st2, {p}, {}, label(), t0 + 8 * day)->enrolled, 100u);  // a new week
 }
 
+// Plays run over the book a batch of customers at a time; with more customers than a batch, a
+// higher-priority play's cap still takes the first customers in id order, across batches, and a
+// lower-priority play takes every other match.
+TEST(Plays, BatchesEnrolAsOnePassOfEachPlayOverEveryone) {
+  auto st = *store::Store::open(":memory:");
+  const std::int64_t t0 = 1000 * day;
+  const int n = static_cast<int>(store::kCustomerBatch) * 2 + 500;
+  seed(*st, n, t0);
+  auto first = offer_play();
+  first.priority = 10;
+  first.weekly_cap = static_cast<int>(store::kCustomerBatch) + 700;  // spans a batch boundary
+  auto second = offer_play();
+  second.id = "survey";
+  second.kind = "survey";
+  second.priority = 1;
+  auto r = plays::run(*st, {second, first}, {}, label(), t0);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->enrolled, static_cast<std::size_t>(n));
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) ids.push_back("c" + std::to_string(i));
+  std::sort(ids.begin(), ids.end());  // the store's order
+  std::map<std::string, std::string> play_of;
+  for (const auto& a : st->assignments()) play_of[a.customer_id] = a.play_id;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    ASSERT_EQ(play_of.at(ids[i]), i < static_cast<std::size_t>(first.weekly_cap) ? "save-offer" : "survey") << ids[i];
+}
+
 TEST(Plays, ARestartNeverReassignsAndCooldownsHold) {
   const auto dir = test::temp_dir("cg-plays");
   const auto db = (dir / "s.db").string();
@@ -199,7 +227,7 @@ TEST(Plays, OutcomesAndLiftFromCrmData) {
   ASSERT_TRUE(plays::run(*st, {p}, {}, label(), t0));
   auto r = plays::run(*st, {p}, {}, label(), t0 + 61 * day);
   EXPECT_EQ(r->outcomes, 400u);
-  auto rep = plays::report(st->assignments(), {p});
+  auto rep = plays::report(st->play_tallies(0), {p});
   ASSERT_EQ(rep.size(), 1u);
   EXPECT_EQ(rep[0].arms.n_treatment + rep[0].arms.n_holdout, 400u);
   EXPECT_EQ(rep[0].arms.churned_treatment + rep[0].arms.churned_holdout, 100u);

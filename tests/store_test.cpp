@@ -131,3 +131,82 @@ TEST(Store, RefusesAStoreFromANewerVersion) {
   EXPECT_NE(s.error().message.find("newer than this churnguard"), std::string::npos);
   std::filesystem::remove(path);
 }
+
+// The per-batch reads a pass over the whole book uses agree with the whole-table ones.
+TEST(Store, ScoreHistoryGivesEachCustomersScoreAtAnyTimeFromItsStart) {
+  auto s = mem();
+  auto model = s->save_model({0, "v1", 1, "gbtree", "{}", "{}", "blob"});
+  ASSERT_TRUE(model);
+  auto score = [&](const char* id, std::int64_t ms, int v) { return store::Score{id, ms, *model, v / 100.0, v, "low", "r"}; };
+  ASSERT_TRUE(s->save_scores({score("a", 100, 10), score("b", 250, 50)}));
+  ASSERT_TRUE(s->save_scores({score("a", 200, 20)}));
+  ASSERT_TRUE(s->save_scores({score("a", 300, 30)}));
+  const auto h = s->score_history_of({"a", "b", "c"}, 150);
+  ASSERT_EQ(h.size(), 2u);  // c has no scores
+  ASSERT_EQ(h.at("a").size(), 3u);  // the one in force at 150, and both later ones
+  EXPECT_EQ(h.at("a").front().scored_ms, 100);
+  EXPECT_EQ(s->score_history_of({"a"}, 200).at("a").size(), 2u);
+  EXPECT_EQ(s->score_history_of({"a"}, 1000).at("a").size(), 1u);
+  for (std::int64_t at : {150, 200, 249, 250, 299, 300, 5000}) {
+    const auto snap = s->score_snapshot(at);
+    for (const char* id : {"a", "b"}) {
+      const auto* got = store::score_at(h.at(id), at);
+      ASSERT_EQ(got != nullptr, snap.count(id) == 1) << id << " at " << at;
+      if (got) EXPECT_EQ(got->score, snap.at(id).score) << id << " at " << at;
+    }
+  }
+  EXPECT_EQ(store::score_at(h.at("b"), 200), nullptr);  // not yet scored
+}
+
+TEST(Store, PendingWritesComeInPagesByIdAndAFailedOneIsNotReadTwice) {
+  auto s = mem();
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> w;
+  for (int i = 0; i < 5; ++i) w.push_back({"c" + std::to_string(i), {{"risk_score", std::to_string(i)}}});
+  ASSERT_TRUE(s->enqueue(w, 10));
+  std::vector<std::string> seen;
+  for (std::int64_t after = 0;;) {
+    auto page = s->pending_writes(5, after, 2);
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 2u);
+    after = page.back().id;
+    // A retryable failure leaves the entry pending, behind the cursor.
+    ASSERT_TRUE(s->mark_failed(page.front().id, "timeout", true, 11));
+    for (const auto& e : page) seen.push_back(e.customer_id);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"c0", "c1", "c2", "c3", "c4"}));
+  EXPECT_EQ(s->pending_writes(5).size(), 5u);  // all still pending for the next flush
+}
+
+TEST(Store, PlayTalliesAndOpenEnrolments) {
+  auto s = mem();
+  auto add = [&](const char* play, const char* customer, const char* arm, std::int64_t at, std::int64_t ends, double value) {
+    store::PlayAssignment a;
+    a.play_id = play, a.customer_id = customer, a.arm = arm, a.assigned_ms = at, a.ends_ms = ends, a.offer_value = value;
+    auto id = s->add_assignment(a);
+    EXPECT_TRUE(id);
+    return *id;
+  };
+  const auto open = add("offer", "c1", "treatment", 100, 1000, 10);
+  const auto ended = add("offer", "c2", "treatment", 50, 90, 10);
+  add("offer", "c3", "holdout", 100, 1000, 0);
+  add("survey", "c4", "treatment", 10, 1000, 0);
+  ASSERT_TRUE(s->set_outcome(ended, "churned", 95));
+  ASSERT_TRUE(s->record_action(open, "task", true, "T1", 101));
+  ASSERT_TRUE(s->record_action(ended, "task", true, "T2", 51));
+  std::size_t n = 0, since = 0, churned = 0;
+  double value = 0;
+  for (const auto& t : s->play_tallies(60)) {
+    if (t.play_id != "offer") continue;
+    n += t.n, since += t.since, value += t.offer_value;
+    if (t.outcome == "churned") churned += t.n;
+  }
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(since, 2u);  // enrolled after 60
+  EXPECT_EQ(churned, 1u);
+  EXPECT_DOUBLE_EQ(value, 20);
+  const auto treatments = s->open_treatments(200);
+  ASSERT_EQ(treatments.size(), 2u);  // c1 and c4: c2's window ended, c3 is held out
+  EXPECT_EQ(treatments[0].customer_id, "c1");
+  EXPECT_EQ(s->done_actions(200), (std::set<std::pair<std::int64_t, std::string>>{{open, "task"}}));
+  EXPECT_EQ(s->assignments_of({"c2", "c3"}).size(), 2u);
+}

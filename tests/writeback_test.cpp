@@ -61,7 +61,7 @@ TEST(Writeback, AnIncrementalPlanQueuesOnlyTheCustomersGiven) {
   ASSERT_TRUE(st.save_scores(scores));
   const config::WritebackConfig cfg;
   const std::set<std::string> only{"2"};
-  auto plan = sync::plan_writes(st, cfg, 2000, nullptr, &only);
+  auto plan = sync::plan_writes(st, cfg, 2000, {}, &only);
   ASSERT_TRUE(plan) << plan.error().what();
   EXPECT_EQ(plan->queued, 1u);
   auto pending = st.pending_writes(5);
@@ -71,4 +71,52 @@ TEST(Writeback, AnIncrementalPlanQueuesOnlyTheCustomersGiven) {
   ASSERT_TRUE(all);
   EXPECT_EQ(all->queued, 3u);
   EXPECT_EQ(st.pending_writes(5).size(), 3u);
+}
+
+// A scheduled plan goes a batch of customers at a time: with more than two batches it still
+// queues every customer once, with last month's score for the trend, and after they are written,
+// nothing.
+TEST(Writeback, APlanOverManyBatchesCoversEveryCustomerOnce) {
+  auto opened = store::Store::open(":memory:");
+  ASSERT_TRUE(opened);
+  auto& st = **opened;
+  const int n = static_cast<int>(store::kCustomerBatch) * 2 + 123;
+  const std::int64_t day = 86'400'000, now = 100 * day;
+  crm::PullBatch b;
+  std::vector<store::Score> before, scores;
+  for (int i = 0; i < n; ++i) {
+    const auto id = "c" + std::to_string(i);
+    b.customers.push_back({id, "C", {}, {}, 1});
+    before.push_back({id, now - 40 * day, 1, 0.4, 40, "medium", "Contract: Month-to-month"});
+    scores.push_back({id, now - day, 1, 0.7, 70, "critical", "Contract: Month-to-month"});
+  }
+  b.watermark_ms = 1;
+  ASSERT_TRUE(st.store_batch("customers", b));
+  store::ModelRecord m;
+  m.version = "m1";
+  m.algorithm = "gradient_boosting";
+  auto id = st.save_model(m);
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(st.activate_model(*id));
+  ASSERT_TRUE(st.save_scores(before));
+  ASSERT_TRUE(st.save_scores(scores));
+  const config::WritebackConfig cfg;
+  auto plan = sync::plan_writes(st, cfg, now);
+  ASSERT_TRUE(plan) << plan.error().what();
+  EXPECT_EQ(plan->queued, static_cast<std::size_t>(n));
+  const auto pending = st.pending_writes(5);
+  ASSERT_EQ(pending.size(), static_cast<std::size_t>(n));
+  std::set<std::string> customers;
+  std::vector<std::int64_t> ids;
+  for (const auto& e : pending) {
+    customers.insert(e.customer_id);
+    ids.push_back(e.id);
+    ASSERT_EQ(e.fields.at("risk_trend"), "30") << e.customer_id;  // 70 now, 40 a month ago
+  }
+  EXPECT_EQ(customers.size(), static_cast<std::size_t>(n));
+  ASSERT_TRUE(st.mark_written(ids, now));
+  auto again = sync::plan_writes(st, cfg, now);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->queued, 0u);
+  EXPECT_EQ(again->unchanged, static_cast<std::size_t>(n));
 }

@@ -6,12 +6,13 @@
 #include "daemon/ingest/events.hpp"
 #include "daemon/sentiment/sentiment.hpp"
 
-#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 namespace cg::app {
@@ -99,15 +100,18 @@ Result<plays::RunStats> App::run_plays() {
   return plays::run(*store_, cfg_.plays, cfg_.plays_settings, cfg_.model.label, SystemClock{}.now_ms());
 }
 
-std::vector<plays::PlayReport> App::play_report() const { return plays::report(store_->assignments(), cfg_.plays); }
+std::vector<plays::PlayReport> App::play_report() const { return plays::report(store_->play_tallies(0), cfg_.plays); }
 
 boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
   ActionStats stats;
   if (cfg_.plays.empty()) co_return stats;
-  const auto all = store_->assignments();
-  const auto done = store_->done_actions();
-  const auto scores = store_->latest_scores();
   const auto now = SystemClock{}.now_ms();
+  const auto all = store_->open_treatments(now);
+  const auto done = store_->done_actions(now);
+  std::set<std::string> ids;
+  for (const auto& a : all)
+    if (!done.count({a.id, "task"})) ids.insert(a.customer_id);  // a task's body quotes the reasons
+  const auto scores = store_->score_history_of(ids, std::numeric_limits<std::int64_t>::max());
   std::vector<crm::TaskRequest> tasks;
   std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>> hooks;
   for (const auto& a : all) {
@@ -115,7 +119,7 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
     const auto p = std::find_if(cfg_.plays.begin(), cfg_.plays.end(), [&](const auto& x) { return x.id == a.play_id; });
     if (p == cfg_.plays.end()) continue;
     const auto s = scores.find(a.customer_id);
-    const std::string reasons = s == scores.end() ? "" : s->second.reasons;
+    const std::string reasons = s == scores.end() ? "" : s->second.back().reasons;
     if (p->create_task && !done.count({a.id, "task"})) {
       std::string subject = "ChurnGuard " + p->kind + ": " + (p->offer_text.empty() ? p->id : p->offer_text);
       std::string body = "Churn risk " + std::to_string(a.score) + ". Why: " + reasons +
@@ -143,10 +147,13 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
   co_return stats;
 }
 
+sync::FieldsOf App::play_fields() const {
+  return [this](const std::set<std::string>& ids) { return plays::play_fields(store_->assignments_of(ids), cfg_.plays); };
+}
+
 boost::asio::awaitable<Result<sync::FlushStats>> App::write_back() {
   if (!cfg_.writeback.enabled) co_return sync::FlushStats{};
-  const auto fields = plays::play_fields(store_->assignments(), cfg_.plays);
-  auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields);
+  auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), play_fields());
   if (!plan) co_return plan.error();
   co_return co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);
 }
@@ -203,8 +210,7 @@ boost::asio::awaitable<Result<PipelineReport>> App::pipeline(bool full, std::opt
     stage("plays");
   }
   if (cfg_.writeback.enabled) {
-    const auto fields = plays::play_fields(store_->assignments(), cfg_.plays);
-    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), &fields, touched);
+    auto plan = sync::plan_writes(*store_, cfg_.writeback, SystemClock{}.now_ms(), play_fields(), touched);
     if (!plan) co_return plan.error();
     rep.planned = *plan;
     auto flushed = co_await sync::flush_outbox(*crm_, *store_, cfg_.writeback);

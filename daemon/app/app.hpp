@@ -54,6 +54,8 @@ class App {
   };
   boost::asio::awaitable<Result<ActionStats>> play_actions();
   std::vector<plays::PlayReport> play_report() const;
+  // The fields retention plays set on a batch of customers (write-back and the dashboard).
+  sync::FieldsOf play_fields() const;
   boost::asio::awaitable<Result<std::pair<std::size_t, std::size_t>>> send_play_webhooks(
       const std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>>& hooks);
   // sync -> sentiment -> train -> score -> write-back. Training happens when `train` says so,

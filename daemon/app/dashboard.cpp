@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace cg::app {
@@ -57,91 +58,100 @@ const std::string& DashboardCache::get(App& app, std::int64_t now_ms) {
   return json_;
 }
 
+BookSummary summarise_book(App& app, std::int64_t now, std::size_t top_n) {
+  auto& st = app.store();
+  const auto& cfg = app.config();
+  BookSummary b;
+  b.segment = cfg.http.segment_property;
+  if (b.segment.empty() && !cfg.model.categorical_properties.empty()) b.segment = cfg.model.categorical_properties.front();
+  // The last 30 days, one point a day (the end of each UTC day, today up to now).
+  const std::int64_t today = now / ms_per_day * ms_per_day;
+  for (int d = 29; d >= 0; --d) b.trend.push_back({d == 0 ? now : today - std::int64_t{d - 1} * ms_per_day - 1});
+  const std::int64_t month_ago = now - 30 * ms_per_day;
+  const auto fields_of = app.play_fields();
+  auto is_high = [](const store::Score& s) { return s.tier == "high" || s.tier == "critical"; };
+  auto riskier = [](const store::Score& x, const store::Score& y) {
+    return x.probability != y.probability ? x.probability > y.probability : x.customer_id < y.customer_id;
+  };
+  // One pass, a batch of customers at a time: each batch's customers, score histories since a
+  // month ago and play fields are read, added to the sums, and dropped.
+  auto scanned = store::for_each_batch(st.customer_ids(), store::kCustomerBatch, [&](const std::set<std::string>& batch) -> Result<void> {
+    const auto history = st.score_history_of(batch, std::min(month_ago, b.trend.front().at));
+    const auto fields = fields_of(batch);
+    for (const auto& c : st.customers_of(batch)) {
+      ++b.customers;
+      auto h = history.find(c.id);
+      if (h == history.end()) continue;
+      for (auto& p : b.trend) {
+        const auto* s = store::score_at(h->second, p.at);
+        if (!s) continue;
+        p.score += s->score, ++p.n, p.high += is_high(*s);
+        if (s->sentiment) p.sentiment += *s->sentiment, ++p.n_sentiment;
+        if (s->engagement) p.engagement += *s->engagement, ++p.n_engagement;
+      }
+      const auto* latest = store::score_at(h->second, std::numeric_limits<std::int64_t>::max());
+      if (!latest) continue;
+      const auto& s = *latest;
+      ++b.tiers[s.tier];
+      ++b.histogram[static_cast<std::size_t>(std::clamp(s.score / 10, 0, 9))];
+      if (s.sentiment) b.sentiment += *s.sentiment, ++b.n_sentiment, b.negative_sentiment += *s.sentiment < 0;
+      if (s.engagement) b.engagement += *s.engagement, ++b.n_engagement, b.low_engagement += *s.engagement < 30;
+      const auto f = fields.find(c.id);
+      if (!b.segment.empty()) {
+        auto v = c.properties.find(b.segment);
+        auto& acc = b.segments[v == c.properties.end() || v->second.empty() ? "(none)" : v->second];
+        acc.now += s.score, ++acc.n, acc.high += is_high(s);
+        if (const auto* then = store::score_at(h->second, month_ago)) acc.before += then->score, ++acc.n_before;
+      }
+      if (is_high(s)) {
+        ++b.high_risk;
+        if (f == fields.end()) ++b.high_without_play;
+        for (const auto& r : split_reasons(s.reasons)) ++b.reason_counts[reason_template(r)];
+      }
+      if (top_n > 0 && (b.top.size() < top_n || riskier(s, b.top.back().score))) {
+        BookSummary::Top t{s, c.name, f == fields.end() ? std::map<std::string, std::string>{} : f->second};
+        const auto at = std::upper_bound(b.top.begin(), b.top.end(), t,
+                                         [&](const auto& x, const auto& y) { return riskier(x.score, y.score); });
+        b.top.insert(at, std::move(t));
+        if (b.top.size() > top_n) b.top.pop_back();
+      }
+    }
+    return {};
+  });
+  if (!scanned) throw ErrorException(scanned.error());  // the callback itself never fails
+  return b;
+}
+
 std::string dashboard_json(App& app, std::int64_t now) {
   auto& st = app.store();
   const auto& cfg = app.config();
-  const auto latest = st.latest_scores();
-  std::map<std::string, store::Customer> customers;
-  for (auto& c : st.customers()) customers[c.id] = std::move(c);
+  const auto book = summarise_book(app, now, 25);
 
-  // Distribution and tiers.
   json::object tiers{{"low", 0}, {"medium", 0}, {"high", 0}, {"critical", 0}};
-  std::vector<int> histogram(10, 0);
-  double sent = 0, eng = 0;
-  std::size_t n_sent = 0, n_eng = 0, low_eng = 0, neg_sent = 0;
-  for (const auto& [id, s] : latest) {
-    if (!customers.count(id)) continue;
-    tiers[s.tier] = tiers[s.tier].as_int64() + 1;
-    ++histogram[std::clamp(s.score / 10, 0, 9)];
-    if (s.sentiment) sent += *s.sentiment, ++n_sent, neg_sent += *s.sentiment < 0;
-    if (s.engagement) eng += *s.engagement, ++n_eng, low_eng += *s.engagement < 30;
-  }
-
-  // The last 30 days, one point a day (the end of each UTC day, today up to now).
+  for (const auto& [tier, n] : book.tiers) tiers[tier] = n;
   json::array trend;
-  const std::int64_t today = now / ms_per_day * ms_per_day;
-  for (int d = 29; d >= 0; --d) {
-    const std::int64_t at = d == 0 ? now : today - std::int64_t{d - 1} * ms_per_day - 1;
-    const auto snap = st.score_snapshot(at);
-    double sc = 0, se = 0, en = 0;
-    std::size_t n = 0, ns = 0, ne = 0, high = 0;
-    for (const auto& [id, s] : snap) {
-      if (!customers.count(id)) continue;
-      sc += s.score, ++n, high += s.tier == "high" || s.tier == "critical";
-      if (s.sentiment) se += *s.sentiment, ++ns;
-      if (s.engagement) en += *s.engagement, ++ne;
-    }
-    trend.push_back(json::object{{"date", format_iso8601(at).substr(0, 10)}, {"customers", n},
-                                 {"mean_score", maybe(sc, n)}, {"high_share", maybe(double(high), n)},
-                                 {"mean_sentiment", maybe(se, ns)}, {"mean_engagement", maybe(en, ne)}});
-  }
-
+  for (const auto& p : book.trend)
+    trend.push_back(json::object{{"date", format_iso8601(p.at).substr(0, 10)}, {"customers", p.n},
+                                 {"mean_score", maybe(p.score, p.n)}, {"high_share", maybe(double(p.high), p.n)},
+                                 {"mean_sentiment", maybe(p.sentiment, p.n_sentiment)},
+                                 {"mean_engagement", maybe(p.engagement, p.n_engagement)}});
   // By segment: now and 30 days ago.
-  std::string segment = cfg.http.segment_property;
-  if (segment.empty() && !cfg.model.categorical_properties.empty()) segment = cfg.model.categorical_properties.front();
   json::array segments;
-  if (!segment.empty()) {
-    const auto month_ago = st.scores_as_of(now - 30 * ms_per_day);
-    struct Acc {
-      double now = 0, before = 0;
-      std::size_t n = 0, n_before = 0, high = 0;
-    };
-    std::map<std::string, Acc> by;
-    for (const auto& [id, s] : latest) {
-      auto c = customers.find(id);
-      if (c == customers.end()) continue;
-      auto v = c->second.properties.find(segment);
-      auto& a = by[v == c->second.properties.end() || v->second.empty() ? "(none)" : v->second];
-      a.now += s.score, ++a.n, a.high += s.tier == "high" || s.tier == "critical";
-      if (auto b = month_ago.find(id); b != month_ago.end()) a.before += b->second, ++a.n_before;
-    }
-    for (const auto& [value, a] : by)
-      segments.push_back(json::object{{"value", value}, {"customers", a.n}, {"mean_score", mean(a.now, a.n)},
-                                      {"mean_score_30d_ago", maybe(a.before, a.n_before)},
-                                      {"high_share", mean(double(a.high), a.n)}});
-  }
-
+  for (const auto& [value, a] : book.segments)
+    segments.push_back(json::object{{"value", value}, {"customers", a.n}, {"mean_score", mean(a.now, a.n)},
+                                    {"mean_score_30d_ago", maybe(a.before, a.n_before)},
+                                    {"high_share", mean(double(a.high), a.n)}});
   // The riskiest customers, with what to do.
-  const auto fields = plays::play_fields(st.assignments(), cfg.plays);
-  std::vector<const store::Score*> ranked;
-  for (const auto& [id, s] : latest)
-    if (customers.count(id)) ranked.push_back(&s);
-  std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) {
-    return a->probability != b->probability ? a->probability > b->probability : a->customer_id < b->customer_id;
-  });
   json::array top;
-  for (std::size_t i = 0; i < ranked.size() && i < 25; ++i) {
-    const auto& s = *ranked[i];
-    std::string action = "none", offer;
-    bool holdout = false;
-    if (auto f = fields.find(s.customer_id); f != fields.end()) {
-      action = f->second.at("next_action");
-      offer = f->second.at("offer");
-      holdout = f->second.at("holdout") == "true";
-    }
-    top.push_back(json::object{{"id", s.customer_id}, {"name", customers[s.customer_id].name}, {"score", s.score},
-                               {"tier", s.tier}, {"reasons", json::value_from(split_reasons(s.reasons))},
-                               {"next_action", action}, {"offer", offer}, {"holdout", holdout}});
+  for (const auto& t : book.top) {
+    auto field = [&](const char* k, const char* fallback) {
+      auto it = t.play_fields.find(k);
+      return it == t.play_fields.end() ? std::string(fallback) : it->second;
+    };
+    top.push_back(json::object{{"id", t.score.customer_id}, {"name", t.name}, {"score", t.score.score},
+                               {"tier", t.score.tier}, {"reasons", json::value_from(split_reasons(t.score.reasons))},
+                               {"next_action", field("next_action", "none")}, {"offer", field("offer", "")},
+                               {"holdout", field("holdout", "false") == "true"}});
   }
 
   // Plays and what to do about them; the reasons behind most high risk.
@@ -167,26 +177,18 @@ std::string dashboard_json(App& app, std::int64_t now) {
     else if (!a.enough_data)
       recs.push_back(json::value("Keep play '" + r.play_id + "' running: too few completed enrolments to judge it."));
   }
-  std::map<std::string, std::size_t> reason_counts;
-  std::size_t high_risk = 0, high_without_play = 0;
-  for (const auto& [id, s] : latest) {
-    if (!customers.count(id) || (s.tier != "high" && s.tier != "critical")) continue;
-    ++high_risk;
-    if (!fields.count(id)) ++high_without_play;
-    for (const auto& r : split_reasons(s.reasons)) ++reason_counts[reason_template(r)];
-  }
   std::vector<std::pair<std::size_t, std::string>> drivers;
-  for (const auto& [r, n] : reason_counts) drivers.emplace_back(n, r);
+  for (const auto& [r, n] : book.reason_counts) drivers.emplace_back(n, r);
   std::sort(drivers.rbegin(), drivers.rend());
   json::array driver_json;
   for (std::size_t i = 0; i < drivers.size() && i < 8; ++i)
     driver_json.push_back(json::object{{"reason", drivers[i].second}, {"customers", drivers[i].first}});
   if (!drivers.empty())
     recs.push_back(json::value("Most high-risk customers share \"" + drivers[0].second + "\" (" +
-                               std::to_string(drivers[0].first) + " of " + std::to_string(high_risk) +
+                               std::to_string(drivers[0].first) + " of " + std::to_string(book.high_risk) +
                                "): address it at the source."));
-  if (high_without_play > 0)
-    recs.push_back(json::value(std::to_string(high_without_play) + " high-risk customers are in no play" +
+  if (book.high_without_play > 0)
+    recs.push_back(json::value(std::to_string(book.high_without_play) + " high-risk customers are in no play" +
                                (cfg.plays.empty() ? ": configure one (plays: in the config)." : ": widen a play's condition or cap.")));
 
   const auto& state = app.state();
@@ -210,18 +212,18 @@ std::string dashboard_json(App& app, std::int64_t now) {
                          {"metrics", ec ? json::value(nullptr) : metrics}};
   }
   json::object doc{{"generated_at", format_iso8601(now)},
-                   {"customers", customers.size()},
+                   {"customers", book.customers},
                    {"model", std::move(model)},
                    {"tiers", std::move(tiers)},
-                   {"histogram", json::value_from(histogram)},
+                   {"histogram", json::value_from(book.histogram)},
                    {"trend", std::move(trend)},
-                   {"segment", segment},
+                   {"segment", book.segment},
                    {"segments", std::move(segments)},
                    {"top", std::move(top)},
-                   {"engagement", json::object{{"mean_engagement", maybe(eng, n_eng)},
-                                               {"mean_sentiment", maybe(sent, n_sent)},
-                                               {"low_engagement_share", maybe(double(low_eng), n_eng)},
-                                               {"negative_sentiment_share", maybe(double(neg_sent), n_sent)}}},
+                   {"engagement", json::object{{"mean_engagement", maybe(book.engagement, book.n_engagement)},
+                                               {"mean_sentiment", maybe(book.sentiment, book.n_sentiment)},
+                                               {"low_engagement_share", maybe(double(book.low_engagement), book.n_engagement)},
+                                               {"negative_sentiment_share", maybe(double(book.negative_sentiment), book.n_sentiment)}}},
                    {"plays", std::move(plays_out)},
                    {"risk_drivers", std::move(driver_json)},
                    {"recommendations", std::move(recs)},

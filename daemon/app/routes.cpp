@@ -28,15 +28,7 @@ std::string status_page(App& app) {
   const auto& st = app.state();
   auto c = app.store().counts();
   auto model = app.store().active_model();
-  auto scores = app.store().latest_scores();
-  std::map<std::string, int> tiers;
-  std::vector<const store::Score*> top;
-  for (auto& [id, s] : scores) {
-    ++tiers[s.tier];
-    top.push_back(&s);
-  }
-  std::sort(top.begin(), top.end(), [](auto* a, auto* b) { return a->probability > b->probability; });
-  if (top.size() > 15) top.resize(15);
+  const auto book = summarise_book(app, SystemClock{}.now_ms(), 15);
   std::ostringstream o;
   o << "<!doctype html><html><head><meta charset=utf-8><title>ChurnGuard</title><style>"
        "body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
@@ -51,11 +43,14 @@ std::string status_page(App& app) {
     << c.activities << "</td></tr><tr><th>texts scored</th><td>" << c.texts_scored << " / " << c.texts
     << "</td></tr><tr><th>writes pending / done / failed</th><td>" << c.outbox_pending << " / " << c.outbox_done << " / "
     << c.outbox_failed << "</td></tr></table><h2>Risk tiers</h2><table>";
-  for (const char* t : {"critical", "high", "medium", "low"}) o << "<tr><th class=" << t << ">" << t << "</th><td>" << tiers[t] << "</td></tr>";
+  for (const char* t : {"critical", "high", "medium", "low"}) {
+    auto n = book.tiers.find(t);
+    o << "<tr><th class=" << t << ">" << t << "</th><td>" << (n == book.tiers.end() ? 0 : n->second) << "</td></tr>";
+  }
   o << "</table><h2>Highest risk</h2><table><tr><th>customer</th><th>score</th><th>tier</th><th>reasons</th></tr>";
-  for (auto* s : top)
-    o << "<tr><td>" << escape(s->customer_id) << "</td><td>" << s->score << "</td><td class=" << s->tier << ">"
-      << s->tier << "</td><td>" << escape(s->reasons) << "</td></tr>";
+  for (const auto& t : book.top)
+    o << "<tr><td>" << escape(t.score.customer_id) << "</td><td>" << t.score.score << "</td><td class=" << t.score.tier << ">"
+      << t.score.tier << "</td><td>" << escape(t.score.reasons) << "</td></tr>";
   o << "</table></body></html>";
   return o.str();
 }

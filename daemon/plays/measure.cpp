@@ -42,22 +42,22 @@ ArmComparison compare_arms(std::size_t nt, std::size_t kt, std::size_t nh, std::
   return c;
 }
 
-std::vector<PlayReport> report(const std::vector<store::PlayAssignment>& all, const std::vector<config::PlayConfig>& plays) {
+std::vector<PlayReport> report(const std::vector<store::PlayTally>& tallies, const std::vector<config::PlayConfig>& plays) {
   std::vector<PlayReport> out;
   for (const auto& p : plays) {
     PlayReport r{p.id, p.kind, p.description};
     std::size_t nt = 0, kt = 0, nh = 0, kh = 0;
-    for (const auto& a : all) {
-      if (a.play_id != p.id) continue;
-      const bool treat = a.arm == "treatment";
-      if (treat) r.cost += a.offer_value;
-      if (!a.outcome) {
-        (treat ? r.active_treatment : r.active_holdout) += 1;
+    for (const auto& t : tallies) {
+      if (t.play_id != p.id) continue;
+      const bool treat = t.arm == "treatment";
+      if (treat) r.cost += t.offer_value;
+      if (!t.outcome) {
+        (treat ? r.active_treatment : r.active_holdout) += t.n;
         continue;
       }
-      const bool churned = *a.outcome == "churned";
-      if (treat) ++nt, kt += churned;
-      else ++nh, kh += churned;
+      const std::size_t churned = *t.outcome == "churned" ? t.n : 0;
+      if (treat) nt += t.n, kt += churned;
+      else nh += t.n, kh += churned;
     }
     r.arms = compare_arms(nt, kt, nh, kh);
     if (r.cost > 0 && nt > 0 && nh > 0) {

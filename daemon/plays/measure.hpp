@@ -35,6 +35,6 @@ struct PlayReport {
   std::optional<double> saved_per_1000;                // customers saved per 1,000 spent
 };
 
-std::vector<PlayReport> report(const std::vector<store::PlayAssignment>& all, const std::vector<config::PlayConfig>& plays);
+std::vector<PlayReport> report(const std::vector<store::PlayTally>& tallies, const std::vector<config::PlayConfig>& plays);
 
 }  // namespace cg::plays

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <set>
 
 namespace cg::plays {
@@ -71,77 +72,89 @@ Result<RunStats> run(store::Store& st, const std::vector<config::PlayConfig>& pl
                      const config::LabelConfig& label, std::int64_t now) {
   RunStats stats;
   if (plays.empty()) return stats;
-  std::map<std::string, store::Customer> customers;
-  for (auto& c : st.customers()) customers[c.id] = std::move(c);
-  auto all = st.assignments();
-
-  // 1. Outcomes of windows that have ended.
-  for (auto& a : all) {
-    if (a.outcome || a.ends_ms > now) continue;
-    auto c = customers.find(a.customer_id);
-    if (c == customers.end()) continue;  // deleted from the CRM: not judged
-    const std::string outcome = churned_by(c->second, label, a.ends_ms) ? "churned" : "retained";
-    if (auto r = st.set_outcome(a.id, outcome, now); !r) return r.error();
-    a.outcome = outcome;
-    ++stats.outcomes;
-  }
-
-  // 2. Enrolment, highest priority first; one open window per customer across plays.
-  std::set<std::string> busy;
-  std::map<std::pair<std::string, std::string>, std::int64_t> last_enrolled;  // (play, customer) -> ms
+  // Caps and budgets are per play, over everyone: counted once, in SQL.
   std::map<std::string, std::size_t> this_week;
   std::map<std::string, double> spent;
-  for (const auto& a : all) {
-    if (!a.outcome && a.ends_ms > now) busy.insert(a.customer_id);
-    auto& l = last_enrolled[{a.play_id, a.customer_id}];
-    l = std::max(l, a.assigned_ms);
-    if (a.assigned_ms > now - 7 * ms_per_day) ++this_week[a.play_id];
-    if (a.arm == "treatment") spent[a.play_id] += a.offer_value;
+  for (const auto& t : st.play_tallies(now - 7 * ms_per_day)) {
+    this_week[t.play_id] += t.since;
+    if (t.arm == "treatment") spent[t.play_id] += t.offer_value;
   }
   std::vector<const config::PlayConfig*> ordered;
   for (const auto& p : plays) ordered.push_back(&p);
   std::stable_sort(ordered.begin(), ordered.end(), [](auto* a, auto* b) { return a->priority > b->priority; });
-  const auto scores = st.latest_scores();
-  for (const auto* p : ordered) {
-    for (const auto& [id, score] : scores) {
-      auto c = customers.find(id);
-      if (c == customers.end() || !matches(p->when, score, c->second)) continue;
-      if (busy.count(id)) {
-        ++stats.already_in_play;
-        continue;
-      }
-      if (auto l = last_enrolled.find({p->id, id}); l != last_enrolled.end() &&
-                                                   l->second > now - std::int64_t{p->cooldown_days} * ms_per_day) {
-        ++stats.in_cooldown;
-        continue;
-      }
-      if (p->weekly_cap > 0 && this_week[p->id] >= static_cast<std::size_t>(p->weekly_cap)) {
-        ++stats.over_cap;
-        continue;
-      }
-      // Whatever the arm, enrol only if the play could afford to treat this customer, so the
-      // budget never skews who ends up in the holdout.
-      if (p->budget > 0 && spent[p->id] + p->offer_value > p->budget) {
-        ++stats.over_budget;
-        continue;
-      }
-      store::PlayAssignment a;
-      a.play_id = p->id;
-      a.customer_id = id;
-      a.arm = arm_for(settings.salt, *p, id);
-      a.assigned_ms = now;
-      a.ends_ms = now + std::int64_t{p->outcome_window_days} * ms_per_day;
-      a.score = score.score;
-      a.offer_value = a.arm == "treatment" ? p->offer_value : 0;
-      auto saved = st.add_assignment(a);
-      if (!saved) return saved.error();
-      busy.insert(id);
-      ++this_week[p->id];
-      spent[p->id] += a.offer_value;
-      ++stats.enrolled;
-      (a.arm == "treatment" ? stats.treatment : stats.holdout) += 1;
+
+  // Everything else is per customer, so customers go in batches, in id order. Within a batch the
+  // highest-priority play goes first; since a play's caps only count its own enrolments, in id
+  // order, this enrols exactly whom one pass of each play over everyone would.
+  auto done = store::for_each_batch(st.customer_ids(), store::kCustomerBatch, [&](const std::set<std::string>& batch) -> Result<void> {
+    std::map<std::string, store::Customer> customers;
+    for (auto& c : st.customers_of(batch)) customers.emplace(c.id, std::move(c));
+    auto all = st.assignments_of(batch);
+
+    // 1. Outcomes of windows that have ended.
+    for (auto& a : all) {
+      if (a.outcome || a.ends_ms > now) continue;
+      auto c = customers.find(a.customer_id);
+      if (c == customers.end()) continue;  // deleted from the CRM: not judged
+      const std::string outcome = churned_by(c->second, label, a.ends_ms) ? "churned" : "retained";
+      if (auto r = st.set_outcome(a.id, outcome, now); !r) return r.error();
+      a.outcome = outcome;
+      ++stats.outcomes;
     }
-  }
+
+    // 2. Enrolment, highest priority first; one open window per customer across plays.
+    std::set<std::string> busy;
+    std::map<std::pair<std::string, std::string>, std::int64_t> last_enrolled;  // (play, customer) -> ms
+    for (const auto& a : all) {
+      if (!a.outcome && a.ends_ms > now) busy.insert(a.customer_id);
+      auto& l = last_enrolled[{a.play_id, a.customer_id}];
+      l = std::max(l, a.assigned_ms);
+    }
+    const auto scores = st.score_history_of(batch, std::numeric_limits<std::int64_t>::max());
+    for (const auto* p : ordered) {
+      for (const auto& [id, history] : scores) {
+        const auto& score = history.back();
+        auto c = customers.find(id);
+        if (c == customers.end() || !matches(p->when, score, c->second)) continue;
+        if (busy.count(id)) {
+          ++stats.already_in_play;
+          continue;
+        }
+        if (auto l = last_enrolled.find({p->id, id}); l != last_enrolled.end() &&
+                                                     l->second > now - std::int64_t{p->cooldown_days} * ms_per_day) {
+          ++stats.in_cooldown;
+          continue;
+        }
+        if (p->weekly_cap > 0 && this_week[p->id] >= static_cast<std::size_t>(p->weekly_cap)) {
+          ++stats.over_cap;
+          continue;
+        }
+        // Whatever the arm, enrol only if the play could afford to treat this customer, so the
+        // budget never skews who ends up in the holdout.
+        if (p->budget > 0 && spent[p->id] + p->offer_value > p->budget) {
+          ++stats.over_budget;
+          continue;
+        }
+        store::PlayAssignment a;
+        a.play_id = p->id;
+        a.customer_id = id;
+        a.arm = arm_for(settings.salt, *p, id);
+        a.assigned_ms = now;
+        a.ends_ms = now + std::int64_t{p->outcome_window_days} * ms_per_day;
+        a.score = score.score;
+        a.offer_value = a.arm == "treatment" ? p->offer_value : 0;
+        auto saved = st.add_assignment(a);
+        if (!saved) return saved.error();
+        busy.insert(id);
+        ++this_week[p->id];
+        spent[p->id] += a.offer_value;
+        ++stats.enrolled;
+        (a.arm == "treatment" ? stats.treatment : stats.holdout) += 1;
+      }
+    }
+    return {};
+  });
+  if (!done) return done.error();
   return stats;
 }
 

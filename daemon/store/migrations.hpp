@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 5> migrations{R"sql(
+inline constexpr std::array<std::string_view, 6> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -136,6 +136,11 @@ CREATE TABLE play_actions (
   done_ms INTEGER NOT NULL,
   PRIMARY KEY (assignment_id, action)
 );
+)sql",
+// 6: passes over the whole book read in pages: pending writes by id, and the open enrolments.
+R"sql(
+CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';
+CREATE INDEX play_assignments_open ON play_assignments(ends_ms) WHERE outcome IS NULL;
 )sql"};
 
 }  // namespace cg::store

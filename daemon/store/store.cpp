@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <limits>
 
 namespace cg::store {
+static_assert(migrations.size() == schema_version, "one migration per schema version");
 namespace json = boost::json;
 
 namespace {
@@ -54,6 +56,24 @@ Activity read_activity(SQLite::Statement& q) {
   if (!q.getColumn(5).isNull()) a.sentiment = q.getColumn(5).getDouble();
   if (!q.getColumn(6).isNull()) a.value = q.getColumn(6).getDouble();
   return a;
+}
+
+// The columns read_score reads, in its order.
+constexpr const char* score_columns =
+    "customer_id, scored_ms, model_id, probability, score, tier, reasons, sentiment, engagement";
+
+Score read_score(SQLite::Statement& q) {
+  Score s;
+  s.customer_id = q.getColumn(0).getString();
+  s.scored_ms = q.getColumn(1).getInt64();
+  s.model_id = q.getColumn(2).getInt64();
+  s.probability = q.getColumn(3).getDouble();
+  s.score = q.getColumn(4).getInt();
+  s.tier = q.getColumn(5).getString();
+  s.reasons = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) s.sentiment = q.getColumn(7).getDouble();
+  if (!q.getColumn(8).isNull()) s.engagement = q.getColumn(8).getDouble();
+  return s;
 }
 
 Customer read_customer(SQLite::Statement& q) {
@@ -448,24 +468,67 @@ Result<std::int64_t> Store::add_assignment(const PlayAssignment& a) {
   }
 }
 
+namespace {
+constexpr const char* assignment_select =
+    "SELECT id, play_id, customer_id, arm, assigned_ms, ends_ms, score, offer_value, outcome, outcome_ms "
+    "FROM play_assignments ";
+
+PlayAssignment read_assignment(SQLite::Statement& q) {
+  PlayAssignment a;
+  a.id = q.getColumn(0).getInt64();
+  a.play_id = q.getColumn(1).getString();
+  a.customer_id = q.getColumn(2).getString();
+  a.arm = q.getColumn(3).getString();
+  a.assigned_ms = q.getColumn(4).getInt64();
+  a.ends_ms = q.getColumn(5).getInt64();
+  a.score = q.getColumn(6).getInt();
+  a.offer_value = q.getColumn(7).getDouble();
+  if (!q.getColumn(8).isNull()) a.outcome = q.getColumn(8).getString();
+  if (!q.getColumn(9).isNull()) a.outcome_ms = q.getColumn(9).getInt64();
+  return a;
+}
+}  // namespace
+
 std::vector<PlayAssignment> Store::assignments() const {
-  SQLite::Statement q(*db_,
-                      "SELECT id, play_id, customer_id, arm, assigned_ms, ends_ms, score, offer_value, outcome, outcome_ms "
-                      "FROM play_assignments ORDER BY id");
+  SQLite::Statement q(*db_, std::string(assignment_select) + "ORDER BY id");
   std::vector<PlayAssignment> out;
+  while (q.executeStep()) out.push_back(read_assignment(q));
+  return out;
+}
+
+std::vector<PlayAssignment> Store::assignments_of(const std::set<std::string>& customer_ids) const {
+  SQLite::Statement q(*db_, std::string(assignment_select) + "WHERE customer_id = ?");
+  std::vector<PlayAssignment> out;
+  for (const auto& id : customer_ids) {
+    q.bind(1, id);
+    while (q.executeStep()) out.push_back(read_assignment(q));
+    q.reset();
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<PlayAssignment> Store::open_treatments(std::int64_t now_ms) const {
+  SQLite::Statement q(*db_, std::string(assignment_select) +
+                                "WHERE arm = 'treatment' AND outcome IS NULL AND ends_ms > ? ORDER BY id");
+  q.bind(1, static_cast<int64_t>(now_ms));
+  std::vector<PlayAssignment> out;
+  while (q.executeStep()) out.push_back(read_assignment(q));
+  return out;
+}
+
+std::vector<PlayTally> Store::play_tallies(std::int64_t since_ms) const {
+  SQLite::Statement q(*db_,
+                      "SELECT play_id, arm, outcome, count(*), sum(assigned_ms > ?), total(offer_value) "
+                      "FROM play_assignments GROUP BY play_id, arm, outcome");
+  q.bind(1, static_cast<int64_t>(since_ms));
+  std::vector<PlayTally> out;
   while (q.executeStep()) {
-    PlayAssignment a;
-    a.id = q.getColumn(0).getInt64();
-    a.play_id = q.getColumn(1).getString();
-    a.customer_id = q.getColumn(2).getString();
-    a.arm = q.getColumn(3).getString();
-    a.assigned_ms = q.getColumn(4).getInt64();
-    a.ends_ms = q.getColumn(5).getInt64();
-    a.score = q.getColumn(6).getInt();
-    a.offer_value = q.getColumn(7).getDouble();
-    if (!q.getColumn(8).isNull()) a.outcome = q.getColumn(8).getString();
-    if (!q.getColumn(9).isNull()) a.outcome_ms = q.getColumn(9).getInt64();
-    out.push_back(std::move(a));
+    PlayTally t{q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt,
+                static_cast<std::size_t>(q.getColumn(3).getInt64()), static_cast<std::size_t>(q.getColumn(4).getInt64()),
+                q.getColumn(5).getDouble()};
+    if (!q.getColumn(2).isNull()) t.outcome = q.getColumn(2).getString();
+    out.push_back(std::move(t));
   }
   return out;
 }
@@ -502,8 +565,11 @@ Result<void> Store::record_action(std::int64_t id, const std::string& action, bo
   }
 }
 
-std::set<std::pair<std::int64_t, std::string>> Store::done_actions() const {
-  SQLite::Statement q(*db_, "SELECT assignment_id, action FROM play_actions WHERE status='done'");
+std::set<std::pair<std::int64_t, std::string>> Store::done_actions(std::int64_t now_ms) const {
+  SQLite::Statement q(*db_,
+                      "SELECT x.assignment_id, x.action FROM play_actions x JOIN play_assignments a ON a.id = x.assignment_id "
+                      "WHERE x.status='done' AND a.outcome IS NULL AND a.ends_ms > ?");
+  q.bind(1, static_cast<int64_t>(now_ms));
   std::set<std::pair<std::int64_t, std::string>> out;
   while (q.executeStep()) out.emplace(q.getColumn(0).getInt64(), q.getColumn(1).getString());
   return out;
@@ -579,24 +645,42 @@ std::map<std::string, int> Store::scores_as_of(std::int64_t ms) const {
 
 std::map<std::string, Score> Store::score_snapshot(std::int64_t ms) const {
   std::map<std::string, Score> out;
-  SQLite::Statement q(*db_,
-                      "SELECT customer_id, max(scored_ms), model_id, probability, score, tier, reasons, sentiment, engagement "
-                      "FROM scores WHERE scored_ms <= ? GROUP BY customer_id");
+  SQLite::Statement q(*db_, std::string("SELECT ") + score_columns +
+                                " FROM scores s WHERE scored_ms = (SELECT max(scored_ms) FROM scores "
+                                "WHERE customer_id = s.customer_id AND scored_ms <= ?)");
   q.bind(1, static_cast<int64_t>(ms));
   while (q.executeStep()) {
-    Score s;
-    s.customer_id = q.getColumn(0).getString();
-    s.scored_ms = q.getColumn(1).getInt64();
-    s.model_id = q.getColumn(2).getInt64();
-    s.probability = q.getColumn(3).getDouble();
-    s.score = q.getColumn(4).getInt();
-    s.tier = q.getColumn(5).getString();
-    s.reasons = q.getColumn(6).getString();
-    if (!q.getColumn(7).isNull()) s.sentiment = q.getColumn(7).getDouble();
-    if (!q.getColumn(8).isNull()) s.engagement = q.getColumn(8).getDouble();
-    out[s.customer_id] = std::move(s);
+    auto s = read_score(q);
+    auto id = s.customer_id;
+    out.emplace(std::move(id), std::move(s));
   }
   return out;
+}
+
+std::map<std::string, std::vector<Score>> Store::score_history_of(const std::set<std::string>& ids,
+                                                                  std::int64_t from_ms) const {
+  std::map<std::string, std::vector<Score>> out;
+  // Both bounds come from the primary key (customer_id, scored_ms): a customer costs its own rows.
+  SQLite::Statement q(*db_, std::string("SELECT ") + score_columns +
+                                " FROM scores WHERE customer_id = ?1 AND scored_ms >= coalesce("
+                                "(SELECT max(scored_ms) FROM scores WHERE customer_id = ?1 AND scored_ms <= ?2), 0) "
+                                "ORDER BY scored_ms");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    q.bind(2, static_cast<int64_t>(from_ms));
+    std::vector<Score> h;
+    while (q.executeStep()) h.push_back(read_score(q));
+    q.reset();
+    if (!h.empty()) out.emplace(id, std::move(h));
+  }
+  return out;
+}
+
+const Score* score_at(const std::vector<Score>& history, std::int64_t ms) {
+  const Score* at = nullptr;
+  for (const auto& s : history)
+    if (s.scored_ms <= ms) at = &s;
+  return at;
 }
 
 std::map<std::string, std::map<std::string, std::string>> Store::written_fields() const {
@@ -643,12 +727,14 @@ Result<void> Store::enqueue(const std::vector<std::pair<std::string, std::map<st
   }
 }
 
-std::vector<OutboxEntry> Store::pending_writes(int max_attempts) const {
+std::vector<OutboxEntry> Store::pending_writes(int max_attempts, std::int64_t after_id, std::size_t limit) const {
   std::vector<OutboxEntry> out;
   SQLite::Statement q(*db_,
                       "SELECT id, customer_id, fields, attempts FROM outbox WHERE status='pending' AND attempts < ? "
-                      "ORDER BY id");
+                      "AND id > ? ORDER BY id LIMIT ?");
   q.bind(1, max_attempts);
+  q.bind(2, static_cast<int64_t>(after_id));
+  q.bind(3, static_cast<int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   while (q.executeStep())
     out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
                    q.getColumn(3).getInt()});

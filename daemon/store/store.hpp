@@ -6,6 +6,7 @@
 #include "connectors/api/types.hpp"
 #include "daemon/core/error.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,7 +18,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 5;
+inline constexpr int schema_version = 6;
 
 struct Customer {
   std::string id;
@@ -86,6 +87,16 @@ struct Score {
   std::optional<double> engagement;  // engagement index, 0..100
 };
 
+struct PlayTally {
+  std::string play_id, arm;
+  std::optional<std::string> outcome;
+  std::size_t n = 0, since = 0;  // since: enrolled after the `since_ms` asked for
+  double offer_value = 0;
+};
+
+// The score in force at `ms` in a history from Store::score_history_of, or null.
+const Score* score_at(const std::vector<Score>& history, std::int64_t ms);
+
 struct OutboxEntry {
   std::int64_t id = 0;
   std::string customer_id;
@@ -97,6 +108,22 @@ struct Counts {
   std::int64_t customers = 0, activities = 0, texts = 0, texts_scored = 0, models = 0, scores = 0,
                outbox_pending = 0, outbox_done = 0, outbox_failed = 0;
 };
+
+// A pass over the whole book (scoring, write-back planning, plays, the dashboard) reads its
+// customers this many at a time, so that memory holds one batch, not every customer.
+inline constexpr std::size_t kCustomerBatch = 5'000;
+
+// Calls fn(batch) with successive sets of at most `size` of `ids`, in order; stops at the first
+// error fn returns.
+template <class Fn>
+Result<void> for_each_batch(const std::vector<std::string>& ids, std::size_t size, Fn&& fn) {
+  for (std::size_t from = 0; from < ids.size(); from += size) {
+    const std::set<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                      ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + size)));
+    if (Result<void> r = fn(batch); !r) return r.error();
+  }
+  return {};
+}
 
 class Store {
  public:
@@ -140,11 +167,16 @@ class Store {
   // Retention plays.
   Result<std::int64_t> add_assignment(const PlayAssignment& a);
   [[nodiscard]] std::vector<PlayAssignment> assignments() const;  // oldest first
+  [[nodiscard]] std::vector<PlayAssignment> assignments_of(const std::set<std::string>& customer_ids) const;  // oldest first
+  // Treatment-arm enrolments whose window is still open at `now_ms`, oldest first.
+  [[nodiscard]] std::vector<PlayAssignment> open_treatments(std::int64_t now_ms) const;
+  // Counts and offer value per (play, arm, outcome), and how many were enrolled after `since_ms`.
+  [[nodiscard]] std::vector<PlayTally> play_tallies(std::int64_t since_ms) const;
   Result<void> set_outcome(std::int64_t id, const std::string& outcome, std::int64_t ms);
   Result<void> record_action(std::int64_t assignment_id, const std::string& action, bool ok, const std::string& detail,
                              std::int64_t ms);
-  // (assignment id, action) pairs already done.
-  [[nodiscard]] std::set<std::pair<std::int64_t, std::string>> done_actions() const;
+  // (assignment id, action) pairs already done, for enrolments still open at `now_ms`.
+  [[nodiscard]] std::set<std::pair<std::int64_t, std::string>> done_actions(std::int64_t now_ms) const;
 
   Result<void> save_scores(const std::vector<Score>& scores);
   [[nodiscard]] std::map<std::string, Score> latest_scores() const;
@@ -152,6 +184,11 @@ class Store {
   [[nodiscard]] std::map<std::string, int> scores_as_of(std::int64_t ms) const;
   // Each customer's whole latest score at or before `ms`.
   [[nodiscard]] std::map<std::string, Score> score_snapshot(std::int64_t ms) const;
+  // For each of `ids` that has scores: its score in force at `from_ms` (if any) and every later
+  // one, oldest first; score_at() then gives its score at any time from `from_ms` on. A pass over
+  // the whole book reads this per batch of customers.
+  [[nodiscard]] std::map<std::string, std::vector<Score>> score_history_of(const std::set<std::string>& ids,
+                                                                           std::int64_t from_ms) const;
 
   // What we last wrote successfully to each customer's CRM record.
   [[nodiscard]] std::map<std::string, std::map<std::string, std::string>> written_fields() const;
@@ -159,7 +196,9 @@ class Store {
   // Queues fields for a customer, replacing any not-yet-sent entry for the same customer.
   Result<void> enqueue(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& writes,
                        std::int64_t now_ms);
-  [[nodiscard]] std::vector<OutboxEntry> pending_writes(int max_attempts) const;
+  // Pending entries with fewer than `max_attempts` attempts, by id: the first `limit` after `after_id`.
+  [[nodiscard]] std::vector<OutboxEntry> pending_writes(int max_attempts, std::int64_t after_id = 0,
+                                                        std::size_t limit = SIZE_MAX) const;
   Result<void> mark_written(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
   Result<void> mark_failed(std::int64_t id, const std::string& error, bool retryable, std::int64_t now_ms);
 

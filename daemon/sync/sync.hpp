@@ -22,12 +22,14 @@ struct PlanStats {
   std::size_t queued = 0, unchanged = 0, human_edited = 0;
 };
 
-// Compares each customer's latest score (and, when given, the fields retention plays set for it)
-// with what we last wrote and queues only changes. `only` limits it to some customers (those an
-// incremental pass re-scored); a scheduled pass plans for everyone.
+// Fields other modules set for a batch of customers (retention plays: next action, offer, holdout).
+using FieldsOf = std::function<std::map<std::string, std::map<std::string, std::string>>(const std::set<std::string>& ids)>;
+
+// Compares each customer's latest score (and, when given, the fields `extra` sets for it) with
+// what we last wrote and queues only changes, a batch of customers at a time. `only` limits it
+// to some customers (those an incremental pass re-scored); a scheduled pass plans for everyone.
 Result<PlanStats> plan_writes(store::Store& st, const config::WritebackConfig& cfg, std::int64_t now_ms,
-                              const std::map<std::string, std::map<std::string, std::string>>* play_fields = nullptr,
-                              const std::set<std::string>* only = nullptr);
+                              const FieldsOf& extra = {}, const std::set<std::string>* only = nullptr);
 
 // The values we would write for one customer now; pure, exposed for tests.
 std::map<std::string, std::string> desired_fields(const store::Score& score, std::optional<int> score_30d_ago,
@@ -42,6 +44,9 @@ struct FlushStats {
   std::size_t already_in_crm = 0;  // queued, but the CRM already held the values (after a crash)
 };
 
+// Sends what the outbox holds, in the CRM's largest batches, reading at most kFlushPage pending
+// writes at a time (on Salesforce, a Bulk API job per page when the page is large enough).
+inline constexpr std::size_t kFlushPage = 20'000;
 boost::asio::awaitable<Result<FlushStats>> flush_outbox(crm::CrmConnector& crm, store::Store& st,
                                                         const config::WritebackConfig& cfg);
 
