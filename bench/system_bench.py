@@ -54,6 +54,8 @@ class Sim:
     def __init__(self, build, work, hook, seed=None, search_rate=1000):
         self.work = work
         port_file = os.path.join(work, "sim.port")
+        if os.path.exists(port_file):  # a simulator started again in the same folder
+            os.remove(port_file)
         self.proc = subprocess.Popen(
             [os.path.join(build, "simulator", "churnguard-hubspot-sim"), "--seed",
              seed or os.path.join(build, "sample", "hubspot-seed.json"), "--port", "0", "--port-file", port_file,

@@ -1,5 +1,6 @@
 // The whole pipeline against the simulator: sync -> sentiment -> train -> score -> write-back.
 #include "daemon/app/app.hpp"
+#include "daemon/app/dashboard.hpp"
 #include "daemon/app/cli.hpp"
 #include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
@@ -96,6 +97,24 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   EXPECT_EQ(report.result_int(), 200u);
   EXPECT_NE(report.body().find("Calibration (test)"), std::string::npos);
   EXPECT_NE(get("/metrics").body().find("churnguard_feature_psi{feature=\"open_tickets\"}"), std::string::npos);
+
+  // The status page needs no token, so it names no customer; the dashboard's one pass over the
+  // book (behind the token) finds the riskiest and counts every tier.
+  auto status = get("/status");
+  EXPECT_EQ(status.result_int(), 200u);
+  EXPECT_NE(status.body().find("Risk tiers"), std::string::npos);
+  EXPECT_EQ(status.body().find(one.reasons), std::string::npos);
+  EXPECT_EQ(status.body().find("100000"), std::string::npos);
+  const auto book = app::summarise_book(**app, SystemClock{}.now_ms(), 3);
+  ASSERT_EQ(book.top.size(), 3u);
+  double riskiest = 0;
+  for (const auto& [id, sc] : scores) riskiest = std::max(riskiest, sc.probability);
+  EXPECT_EQ(book.top.front().score.probability, riskiest);
+  EXPECT_GE(book.top.front().score.probability, book.top.back().score.probability);
+  std::size_t tiered = 0;
+  for (const auto& [tier, k] : book.tiers) tiered += k;
+  EXPECT_EQ(tiered, static_cast<std::size_t>(n));
+  EXPECT_EQ(book.customers, static_cast<std::size_t>(n));
 
   // The registry from the command line.
   auto cli = [&](std::vector<std::string> args) {

@@ -251,6 +251,7 @@ boost::asio::awaitable<void> App::serve_loop() {
     if (webhook && !scheduled) ++state_.webhook_runs;
     if (r) {
       state_.last = *r;
+      if (scheduled) state_.tiers = r->scored.tiers;
       state_.last_error.clear();
       std::string stages;
       for (const auto& [name, sec] : r->stage_seconds) stages += (stages.empty() ? "" : ", ") + name + " " + std::to_string(int(sec * 1000)) + " ms";

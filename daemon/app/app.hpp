@@ -85,6 +85,7 @@ class App {
     std::string last_error;
     std::int64_t last_run_ms = 0;
     std::uint64_t runs = 0, webhook_runs = 0;
+    std::map<std::string, int> tiers;  // customers per tier, as the last scheduled pass scored everyone
   };
   const RunState& state() const { return state_; }
   // Passes serve_loop has finished; safe to read from another thread (tests).
