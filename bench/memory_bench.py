@@ -193,7 +193,8 @@ def main():
     print(f"    {serve_line}")
     if scored != counts["customers"]:
         raise SystemExit(f"only {scored} of {counts['customers']} customers were scored")
-    shutil.rmtree(work, ignore_errors=True)
+    if not os.environ.get("CG_BENCH_KEEP"):  # keep the store and logs to look into
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
