@@ -4,6 +4,22 @@
 
 using namespace cg;
 
+namespace {
+// Stores `ids` as customers and an active model; returns the model's id.
+std::int64_t customers_and_model(store::Store& st, const std::vector<std::string>& ids) {
+  crm::PullBatch b;
+  for (const auto& id : ids) b.customers.push_back({id, "C" + id, {}, {}, 1});
+  b.watermark_ms = 1;
+  EXPECT_TRUE(st.store_batch("customers", b));
+  store::ModelRecord m;
+  m.version = "m1";
+  m.algorithm = "gradient_boosting";
+  auto id = st.save_model(m);
+  EXPECT_TRUE(id && st.activate_model(*id));
+  return id ? *id : 0;
+}
+}  // namespace
+
 TEST(Writeback, DesiredFieldsFollowTheContract) {
   store::Score s{"1", 1795528931123, 3, 0.634, 63, "high", "Contract: Month-to-month; 3 open support tickets"};
   s.sentiment = -41.6;
@@ -46,18 +62,9 @@ TEST(Writeback, AnIncrementalPlanQueuesOnlyTheCustomersGiven) {
   auto opened = store::Store::open(":memory:");
   ASSERT_TRUE(opened);
   auto& st = **opened;
-  crm::PullBatch b;
-  for (const char* id : {"1", "2", "3"}) b.customers.push_back({id, std::string("C") + id, {}, {}, 1});
-  b.watermark_ms = 1;
-  ASSERT_TRUE(st.store_batch("customers", b));
-  store::ModelRecord m;
-  m.version = "m1";
-  m.algorithm = "gradient_boosting";
-  auto id = st.save_model(m);
-  ASSERT_TRUE(id);
-  ASSERT_TRUE(st.activate_model(*id));
+  const auto id = customers_and_model(st, {"1", "2", "3"});
   std::vector<store::Score> scores;
-  for (const char* c : {"1", "2", "3"}) scores.push_back({c, 1000, *id, 0.7, 70, "critical", "Contract: Month-to-month"});
+  for (const char* c : {"1", "2", "3"}) scores.push_back({c, 1000, id, 0.7, 70, "critical", "Contract: Month-to-month"});
   ASSERT_TRUE(st.save_scores(scores));
   const config::WritebackConfig cfg;
   const std::set<std::string> only{"2"};
@@ -82,22 +89,14 @@ TEST(Writeback, APlanOverManyBatchesCoversEveryCustomerOnce) {
   auto& st = **opened;
   const int n = static_cast<int>(store::kCustomerBatch) * 2 + 123;
   const std::int64_t day = 86'400'000, now = 100 * day;
-  crm::PullBatch b;
+  std::vector<std::string> ids(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = "c" + std::to_string(i);
+  const auto model = customers_and_model(st, ids);
   std::vector<store::Score> before, scores;
-  for (int i = 0; i < n; ++i) {
-    const auto id = "c" + std::to_string(i);
-    b.customers.push_back({id, "C", {}, {}, 1});
-    before.push_back({id, now - 40 * day, 1, 0.4, 40, "medium", "Contract: Month-to-month"});
-    scores.push_back({id, now - day, 1, 0.7, 70, "critical", "Contract: Month-to-month"});
+  for (const auto& id : ids) {
+    before.push_back({id, now - 40 * day, model, 0.4, 40, "medium", "Contract: Month-to-month"});
+    scores.push_back({id, now - day, model, 0.7, 70, "critical", "Contract: Month-to-month"});
   }
-  b.watermark_ms = 1;
-  ASSERT_TRUE(st.store_batch("customers", b));
-  store::ModelRecord m;
-  m.version = "m1";
-  m.algorithm = "gradient_boosting";
-  auto id = st.save_model(m);
-  ASSERT_TRUE(id);
-  ASSERT_TRUE(st.activate_model(*id));
   ASSERT_TRUE(st.save_scores(before));
   ASSERT_TRUE(st.save_scores(scores));
   const config::WritebackConfig cfg;
@@ -107,14 +106,14 @@ TEST(Writeback, APlanOverManyBatchesCoversEveryCustomerOnce) {
   const auto pending = st.pending_writes(5);
   ASSERT_EQ(pending.size(), static_cast<std::size_t>(n));
   std::set<std::string> customers;
-  std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> entries;
   for (const auto& e : pending) {
     customers.insert(e.customer_id);
-    ids.push_back(e.id);
+    entries.push_back(e.id);
     ASSERT_EQ(e.fields.at("risk_trend"), "30") << e.customer_id;  // 70 now, 40 a month ago
   }
   EXPECT_EQ(customers.size(), static_cast<std::size_t>(n));
-  ASSERT_TRUE(st.mark_written(ids, now));
+  ASSERT_TRUE(st.mark_written(entries, now));
   auto again = sync::plan_writes(st, cfg, now);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->queued, 0u);
