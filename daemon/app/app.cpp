@@ -106,7 +106,7 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
   ActionStats stats;
   if (cfg_.plays.empty()) co_return stats;
   const auto now = SystemClock{}.now_ms();
-  const auto all = store_->open_treatments(now);
+  const auto all = store_->open_treatments(now);  // holdouts get no action
   const auto done = store_->done_actions(now);
   std::set<std::string> ids;
   for (const auto& a : all)
@@ -115,7 +115,6 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
   std::vector<crm::TaskRequest> tasks;
   std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>> hooks;
   for (const auto& a : all) {
-    if (a.outcome || a.arm != "treatment" || a.ends_ms <= now) continue;  // holdouts get no action
     const auto p = std::find_if(cfg_.plays.begin(), cfg_.plays.end(), [&](const auto& x) { return x.id == a.play_id; });
     if (p == cfg_.plays.end()) continue;
     const auto s = scores.find(a.customer_id);

@@ -54,11 +54,12 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
   const std::size_t stride = std::max<std::size_t>(1, ids.size() / kDriftRows);
   model::Matrix drift_rows;
   drift_rows.cols = spec->column_names().size();
-  for (std::size_t from = 0; from < ids.size(); from += kScoreBatch) {
-    const std::set<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(from),
-                                      ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kScoreBatch)));
+  std::size_t from = 0;  // where this batch starts in `ids`, for the drift sample
+  auto scored_all = store::for_each_batch(ids, kScoreBatch, [&](const std::set<std::string>& batch) -> Result<void> {
+    const std::size_t start = from;
+    from += batch.size();
     const auto customers = st.customers_of(batch);
-    if (customers.empty()) continue;
+    if (customers.empty()) return {};
     const auto f = features::build(*spec, customers, st.activities_of(batch), now, st.marketing_stats_of(batch), &population);
     std::vector<float> probs(f.matrix.rows);
     std::vector<std::string> sentences(f.matrix.rows);
@@ -84,7 +85,7 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
       out.with_sentiment += s.sentiment.has_value();
       out.with_engagement += s.engagement.has_value();
       scores.push_back(std::move(s));
-      if (!only && (from + i) % stride == 0 && drift_rows.rows < kDriftRows) {
+      if (!only && (start + i) % stride == 0 && drift_rows.rows < kDriftRows) {
         drift_rows.x.insert(drift_rows.x.end(), f.matrix.x.begin() + static_cast<std::ptrdiff_t>(i * f.matrix.cols),
                             f.matrix.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * f.matrix.cols));
         ++drift_rows.rows;
@@ -92,7 +93,9 @@ Result<ScoreOutcome> score_all(store::Store& st, const config::ModelConfig& cfg,
     }
     if (auto r = st.save_scores(scores); !r) return r.error();
     out.scored += scores.size();
-  }
+    return {};
+  });
+  if (!scored_all) return scored_all.error();
   if (!only && drift_rows.rows > 0) {
     for (const auto& [source, psi] : baseline_of(*rec).psi(drift_rows)) out.drift.push_back({source, psi, now});
     if (auto r = st.save_drift(rec->id, out.drift); !r) return r.error();

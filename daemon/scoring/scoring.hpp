@@ -35,7 +35,7 @@ struct ScoreOutcome {
 
 // Customers per scoring batch, and the most customers a full pass measures drift on (an even
 // sample).
-inline constexpr std::size_t kScoreBatch = 5'000;
+inline constexpr std::size_t kScoreBatch = store::kCustomerBatch;
 inline constexpr std::size_t kDriftRows = 50'000;
 
 // Scores every customer, or only `only` (an incremental pass after a webhook), in batches of
