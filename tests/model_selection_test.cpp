@@ -92,7 +92,9 @@ TEST(Calibration, RestoresKnownProbabilities) {
       sum_p[b] += p[i], sum_t[b] += fresh.truth[i], ++count[b];
     }
     for (std::size_t b = 0; b < 10; ++b)
-      if (count[b] > 200) EXPECT_NEAR(sum_p[b] / count[b], sum_t[b] / count[b], 0.03) << method << " bin " << b;
+      if (count[b] > 200) {
+        EXPECT_NEAR(sum_p[b] / count[b], sum_t[b] / count[b], 0.03) << method << " bin " << b;
+      }
     // And close to the truth row by row, on average.
     double err = 0;
     for (std::size_t i = 0; i < p.size(); ++i) err += std::abs(p[i] - fresh.truth[i]);
@@ -154,7 +156,9 @@ TEST(Selection, ComparesCandidatesOnTheSameRowsAndCalibrates) {
   for (const auto& c : sel->candidates) {
     if (c.algorithm != sel->chosen) continue;
     ASSERT_TRUE(c.best_beats_share.has_value());
-    if (c.algorithm != sel->best) EXPECT_LT(*c.best_beats_share, 0.95) << sel->why;
+    if (c.algorithm != sel->best) {
+      EXPECT_LT(*c.best_beats_share, 0.95) << sel->why;
+    }
     EXPECT_GT(c.valid.pr_auc, best - 0.05) << sel->why;
   }
   const auto& gb = sel->candidates[2];
@@ -192,7 +196,9 @@ TEST(Selection, PrefersTheCheapestCandidateThatIsNotSignificantlyWorse) {
   ASSERT_TRUE(inter) << inter.error().what();
   EXPECT_NE(inter->chosen, "logistic_regression") << inter->why;
   for (const auto& c : inter->candidates)
-    if (c.algorithm == "logistic_regression") EXPECT_GE(*c.best_beats_share, 0.95);
+    if (c.algorithm == "logistic_regression") {
+      EXPECT_GE(*c.best_beats_share, 0.95);
+    }
   // Without resampling, the best PR-AUC wins as it is.
   o.resamples = 0;
   auto plain = model::select_model(x, o);

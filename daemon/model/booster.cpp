@@ -64,9 +64,20 @@ std::string number(double v) {
   return buf;
 }
 
+// XGBoost opens a parallel region per coordinate step of gblinear and per level of a tree. A
+// coordinate step is microseconds of work, so gblinear is faster on one thread at every size
+// measured (4,000 x 3 to 100,000 x 50: 2-3x); trees gain from a second thread once the matrix
+// has some 100,000 cells (1.6x at 20,000 x 50). Below that a second thread only adds barriers,
+// and where other processes share the cores (a busy host, ctest -j) each barrier can wait a
+// scheduler slice: that made a 4-second model selection on 4,000 rows take over 300 s in CI.
+unsigned threads_for(const std::string& algorithm, std::size_t rows, std::size_t cols) {
+  if (algorithm == "logistic_regression") return 1;
+  return rows * std::max<std::size_t>(cols, 1) >= kParallelCells ? kThreads : 1;
+}
+
 Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, std::size_t cols) {
   std::vector<std::pair<std::string, std::string>> kv{
-      {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", std::to_string(kThreads)},
+      {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", std::to_string(threads_for(p.algorithm, rows, cols))},
       {"seed", std::to_string(p.seed)}, {"verbosity", "0"}};
   if (p.algorithm == "logistic_regression") {
     // Cyclic coordinate descent is deterministic (shotgun is not, with threads). gblinear

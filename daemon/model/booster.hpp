@@ -15,6 +15,9 @@ namespace cg::model {
 // Threads for training and scoring: XGBoost's nthread, and the row chunks of compiled scoring
 // and of reason rendering.
 inline constexpr unsigned kThreads = 2;
+// Trees train on kThreads threads from this many cells (rows x columns) up, on one below it;
+// linear models always on one (booster.cpp, threads_for, says why).
+inline constexpr std::size_t kParallelCells = 100'000;
 
 // Runs f(begin, end) over [0, rows) in up to kThreads chunks (one when rows are few).
 template <class F>
