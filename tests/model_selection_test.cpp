@@ -277,11 +277,48 @@ TEST(TrainingRows, SnapshotsFollowTheLeakageRule) {
   for (std::size_t i = 0; i < rows->label.size(); ++i)
     if (rows->customer[i]->id == "stays" && rows->as_of[i] == t2) which.push_back(i);
   ASSERT_EQ(which.size(), 1u);
-  auto f = scoring::features_of(spec, *rows, which, acts, marketing, now);
+  auto f = scoring::training_matrix(spec, *rows, which, acts, marketing, now);
   auto names = spec.column_names();
-  auto col = [&](const std::string& n) { return f.matrix.x[std::find(names.begin(), names.end(), n) - names.begin()]; };
+  auto col = [&](const std::string& n) { return f.x[std::find(names.begin(), names.end(), n) - names.begin()]; };
   EXPECT_EQ(col("tickets_opened_90d"), 1);
   EXPECT_TRUE(std::isnan(col("marketing_open_rate")));
+}
+
+// Built a chunk at a time, in the asked order, the matrix is the one a single build gives.
+TEST(TrainingRows, MatrixInChunksIsTheWholeBuildInTheAskedOrder) {
+  const std::int64_t now = 1000 * day;
+  const std::size_t n = 2 * scoring::kTrainingFeatureChunk + 321;
+  std::mt19937 rng(5);
+  std::vector<store::Customer> cs;
+  std::vector<store::Activity> acts;
+  std::map<std::string, store::MarketingStats> marketing;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string id = "c" + std::to_string(i);
+    cs.push_back({id, "", {{"churned", rng() % 4 ? "no" : "yes"}, {"seats", std::to_string(rng() % 50)}, {"plan", rng() % 2 ? "pro" : "basic"}}, {}, 0});
+    for (unsigned k = rng() % 4; k > 0; --k)
+      acts.push_back({id + "-t" + std::to_string(k), "ticket", id, now - static_cast<std::int64_t>(rng() % 200) * day});
+    if (i % 3 == 0) marketing[id] = {10, static_cast<double>(rng() % 10)};
+  }
+  config::LabelConfig label;
+  label.property = "churned";
+  label.positive_values = {"yes"};
+  auto rows = scoring::training_rows(cs, label, now);
+  ASSERT_TRUE(rows) << rows.error().what();
+  ASSERT_EQ(rows->label.size(), n);
+  auto spec = features::fit_spec(cs, {"seats"}, {"plan"});
+  std::vector<std::size_t> which(n);
+  for (std::size_t i = 0; i < n; ++i) which[i] = n - 1 - i;  // reversed: order is the caller's
+  auto got = scoring::training_matrix(spec, *rows, which, acts, marketing, now);
+  auto whole = features::build(spec, cs, acts, now, marketing).matrix;
+  ASSERT_EQ(got.rows, n);
+  ASSERT_EQ(got.cols, whole.cols);
+  std::size_t differ = 0;
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < got.cols; ++c) {
+      const float a = got.x[r * got.cols + c], b = whole.x[which[r] * whole.cols + c];
+      differ += !(a == b || (std::isnan(a) && std::isnan(b)));
+    }
+  EXPECT_EQ(differ, 0u);
 }
 
 TEST(TrainingRows, CrossSectionalIsSaidSoAndBadDatesAreNamed) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace cg::scoring {
 namespace {
@@ -87,34 +89,39 @@ Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers
   return rows;
 }
 
-features::CustomerFeatures features_of(const features::FeatureSpec& spec, const TrainingRows& rows,
-                                       const std::vector<std::size_t>& which,
-                                       const std::vector<store::Activity>& activities,
-                                       const std::map<std::string, store::MarketingStats>& marketing, std::int64_t now) {
-  // Group the requested rows by date, build each group, then put rows back in the asked order.
+model::Matrix training_matrix(const features::FeatureSpec& spec, const TrainingRows& rows,
+                              const std::vector<std::size_t>& which, const std::vector<store::Activity>& activities,
+                              const std::map<std::string, store::MarketingStats>& marketing, std::int64_t now) {
+  // Group the requested rows by date, build each group a chunk at a time (with only the chunk's
+  // activities), then put rows back in the asked order. The training matrix has no
+  // population-relative column (the usage percentile only feeds the engagement index), so a
+  // chunk's features are those of the whole group.
   std::map<std::int64_t, std::vector<std::size_t>> by_date;
   for (std::size_t i = 0; i < which.size(); ++i) by_date[rows.as_of[which[i]]].push_back(i);
-  features::CustomerFeatures out;
-  out.matrix.cols = spec.column_names().size();
-  out.matrix.rows = which.size();
-  out.matrix.x.assign(out.matrix.rows * out.matrix.cols, 0);
-  out.customer_ids.resize(which.size());
-  out.display.resize(which.size());
-  out.sentiment.resize(which.size());
-  out.engagement.resize(which.size());
+  std::unordered_map<std::string_view, std::vector<const store::Activity*>> by_customer;
+  for (const auto& a : activities)
+    if (!a.customer_id.empty()) by_customer[a.customer_id].push_back(&a);
+  model::Matrix out;
+  out.cols = spec.column_names().size();
+  out.rows = which.size();
+  out.x.assign(out.rows * out.cols, 0);
   static const std::map<std::string, store::MarketingStats> none;
   for (const auto& [t, positions] : by_date) {
-    std::vector<store::Customer> group;
-    group.reserve(positions.size());
-    for (auto p : positions) group.push_back(*rows.customer[which[p]]);
-    auto f = features::build(spec, group, activities, t, t >= now ? marketing : none);
-    for (std::size_t g = 0; g < positions.size(); ++g) {
-      auto p = positions[g];
-      std::copy_n(f.matrix.x.begin() + g * f.matrix.cols, f.matrix.cols, out.matrix.x.begin() + p * out.matrix.cols);
-      out.customer_ids[p] = std::move(f.customer_ids[g]);
-      out.display[p] = std::move(f.display[g]);
-      out.sentiment[p] = f.sentiment[g];
-      out.engagement[p] = f.engagement[g];
+    for (std::size_t from = 0; from < positions.size(); from += kTrainingFeatureChunk) {
+      const std::size_t to = std::min(positions.size(), from + kTrainingFeatureChunk);
+      std::vector<store::Customer> group;
+      std::vector<store::Activity> acts;
+      group.reserve(to - from);
+      for (std::size_t g = from; g < to; ++g) {
+        const auto& c = *rows.customer[which[positions[g]]];
+        group.push_back(c);
+        if (auto it = by_customer.find(c.id); it != by_customer.end())
+          for (const auto* a : it->second) acts.push_back(*a);
+      }
+      const auto f = features::build(spec, group, acts, t, t >= now ? marketing : none);
+      for (std::size_t g = from; g < to; ++g)
+        std::copy_n(f.matrix.x.begin() + (g - from) * f.matrix.cols, f.matrix.cols,
+                    out.x.begin() + positions[g] * out.cols);
     }
   }
   return out;

@@ -29,12 +29,16 @@ struct TrainingRows {
 Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers, const config::LabelConfig& label,
                                    std::int64_t now_ms);
 
-// Features of the rows under `spec`, one features::build per snapshot date. Marketing
-// counters (current totals only) are used for rows as of today, never for back-dated rows.
-features::CustomerFeatures features_of(const features::FeatureSpec& spec, const TrainingRows& rows,
-                                       const std::vector<std::size_t>& which,
-                                       const std::vector<store::Activity>& activities,
-                                       const std::map<std::string, store::MarketingStats>& marketing, std::int64_t now_ms);
+// Rows a training matrix is built from at a time: features::build copies its customers and
+// keeps per-customer maps, so bounded chunks keep training's peak memory flat in the sample size.
+inline constexpr std::size_t kTrainingFeatureChunk = 2000;
+
+// The feature matrix of the rows `which` (in that order) under `spec`, built per snapshot date
+// in chunks of kTrainingFeatureChunk rows. Marketing counters (current totals only) are used for
+// rows as of today, never for back-dated rows.
+model::Matrix training_matrix(const features::FeatureSpec& spec, const TrainingRows& rows,
+                              const std::vector<std::size_t>& which, const std::vector<store::Activity>& activities,
+                              const std::map<std::string, store::MarketingStats>& marketing, std::int64_t now_ms);
 
 // Parses a CRM date or date-time (YYYY-MM-DD, ISO-8601, epoch ms).
 std::optional<std::int64_t> parse_date(const std::string& text);

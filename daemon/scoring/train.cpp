@@ -81,9 +81,7 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   const auto spec = features::fit_spec(customers, cfg.numeric_properties, cfg.categorical_properties);
   std::vector<std::size_t> all(rows->customer.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  auto f = features_of(spec, *rows, all, activities, marketing, now);
-
-  model::Dataset data{std::move(f.matrix), rows->label, {}, rows->horizon_ms};
+  model::Dataset data{training_matrix(spec, *rows, all, activities, marketing, now), rows->label, {}, rows->horizon_ms};
   if (rows->time_aware) data.time = rows->as_of;
   model::SelectOptions opt;
   opt.candidates = cfg.candidates;
@@ -125,8 +123,7 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
     if (!old_model) {
       out.decision = "active model " + active->version + " cannot be evaluated (" + old_model.error().message + ")";
     } else {
-      auto old_f = features_of(*old_spec, *rows, sel->split.test, activities, marketing, now);
-      auto old_probs = old_model->predict(old_f.matrix);
+      auto old_probs = old_model->predict(training_matrix(*old_spec, *rows, sel->split.test, activities, marketing, now));
       if (!old_probs) return old_probs.error();
       auto old_metrics = model::evaluate(*old_probs, sel->test_labels);
       activate = sel->test.pr_auc >= old_metrics.pr_auc - 1e-9;
