@@ -88,10 +88,18 @@ struct LabelConfig {
   int snapshots = 12;
 };
 
+// A numeric feature computed from numeric properties: op "sum" (of two or more), "ratio" (of two)
+// or "log" (log(1 + x) of one). YAML: `- {name: total_charge, sum: [day_charge, eve_charge]}`.
+struct DerivedProperty {
+  std::string name, op;
+  std::vector<std::string> of;
+};
+
 struct ModelConfig {
   LabelConfig label;
   std::vector<std::string> numeric_properties;
   std::vector<std::string> categorical_properties;
+  std::vector<DerivedProperty> derived_properties;
   // trained and compared on the same validation rows; the best PR-AUC (then log loss) wins
   std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting", "explainable_boosting"};
   std::string calibration = "auto";  // auto | platt | isotonic | none

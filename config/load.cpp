@@ -107,6 +107,23 @@ void read_model(YamlReader& r, ModelConfig& m) {
   }
   r.read("numeric_properties", m.numeric_properties);
   r.read("categorical_properties", m.categorical_properties);
+  for (auto& d : r.children("derived_properties")) {
+    auto& x = m.derived_properties.emplace_back();
+    d.read("name", x.name, true);
+    std::string one;
+    d.read("log", one);
+    if (!one.empty()) x = {x.name, "log", {one}};
+    for (const char* op : {"sum", "ratio"}) {
+      std::vector<std::string> of;
+      d.read(op, of);
+      if (of.empty()) continue;
+      if (!x.op.empty()) d.fail(YAML::Node(YAML::NodeType::Undefined), op, "give one of sum, ratio or log, not two");
+      x.op = op;
+      x.of = std::move(of);
+    }
+    if (x.op.empty()) d.fail(YAML::Node(YAML::NodeType::Undefined), "sum", "missing: a derived property needs one of sum: [..], ratio: [a, b] or log: a");
+    d.finish();
+  }
   r.read("candidates", m.candidates);
   r.read("calibration", m.calibration);
   r.read("validation_share", m.validation_share);
@@ -180,6 +197,18 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   }
   if (c.api.max_body_bytes < 1024 || c.api.max_body_bytes > (64 << 20)) bad("api.max_body_bytes", "must be between 1 KiB and 64 MiB");
   const auto& m = c.model;
+  std::set<std::string> taken(m.numeric_properties.begin(), m.numeric_properties.end());
+  taken.insert(m.categorical_properties.begin(), m.categorical_properties.end());
+  for (std::size_t i = 0; i < m.derived_properties.size(); ++i) {
+    const auto& d = m.derived_properties[i];
+    const std::string key = "model.derived_properties[" + std::to_string(i) + "]";
+    if (!taken.insert(d.name).second)
+      bad(key + ".name", "'" + d.name + "' is already a property or derived name");
+    if (d.op == "sum" && d.of.size() < 2) bad(key + ".sum", "must list at least two properties");
+    if (d.op == "ratio" && d.of.size() != 2) bad(key + ".ratio", "must list exactly two properties: [numerator, denominator]");
+    for (const auto& p : d.of)
+      if (p.empty()) bad(key + "." + d.op, "has an empty property name");
+  }
   if (m.candidates.empty()) bad("model.candidates", "must name at least one algorithm");
   for (const auto& a : m.candidates)
     if (a != "logistic_regression" && a != "random_forest" && a != "gradient_boosting" && a != "explainable_boosting")

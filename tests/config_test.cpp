@@ -79,6 +79,29 @@ TEST(Config, OutOfRangeTimeoutAndUnknownCandidateAreNamed) {
   EXPECT_EQ(error_of(ok), "");
 }
 
+TEST(Config, DerivedPropertiesAreReadAndTheirMistakesNamed) {
+  std::string y = valid;
+  y += "  derived_properties:\n"
+       "    - {name: total_charge, sum: [day_charge, eve_charge]}\n"
+       "    - {name: charge_per_month, ratio: [total_charges, tenure_months]}\n"
+       "    - {name: log_tenure, log: tenure_months}\n";
+  auto c = config::parse_config(y, "test.yaml");
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_EQ(c->model.derived_properties.size(), 3u);
+  EXPECT_EQ(c->model.derived_properties[0].op, "sum");
+  EXPECT_EQ(c->model.derived_properties[0].of, (std::vector<std::string>{"day_charge", "eve_charge"}));
+  EXPECT_EQ(c->model.derived_properties[1].op, "ratio");
+  EXPECT_EQ(c->model.derived_properties[2].op, "log");
+  EXPECT_EQ(c->model.derived_properties[2].of, (std::vector<std::string>{"tenure_months"}));
+  auto bad = [&](const std::string& item) { return error_of(std::string(valid) + "  derived_properties:\n    - " + item + "\n"); };
+  EXPECT_NE(bad("{name: t, sum: [a]}").find("model.derived_properties[0].sum: must list at least two properties"), std::string::npos) << bad("{name: t, sum: [a]}");
+  EXPECT_NE(bad("{name: r, ratio: [a, b, c]}").find("model.derived_properties[0].ratio: must list exactly two"), std::string::npos);
+  EXPECT_NE(bad("{name: tenure_months, log: a}").find("model.derived_properties[0].name: 'tenure_months' is already"), std::string::npos);
+  EXPECT_NE(bad("{name: x}").find("model.derived_properties[0].sum: missing"), std::string::npos) << bad("{name: x}");
+  EXPECT_NE(bad("{name: x, sum: [a, b], log: c}").find("not two"), std::string::npos);
+  EXPECT_NE(bad("{name: x, product: [a, b]}").find("model.derived_properties[0].product: unknown key"), std::string::npos) << bad("{name: x, product: [a, b]}");
+}
+
 TEST(Config, MissingRequiredKeyIsNamed) {
   auto e = error_of("crm: hubspot\nhubspot:\n  token: {env: X}\nmodel:\n  label: {}\n");
   EXPECT_NE(e.find("model.label.property: is required but missing"), std::string::npos) << e;

@@ -5,6 +5,7 @@
 #include "daemon/app/routes.hpp"
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
+#include "daemon/features/features.hpp"
 #include "tests/support/sim_server.hpp"
 
 #include <gtest/gtest.h>
@@ -25,6 +26,7 @@ config::Config make_config(const test::SimServer& s, const std::filesystem::path
                      "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
                      "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
                      "  categorical_properties: [contract_type]\n  rounds: 60\n"
+                     "  derived_properties: [{name: charge_per_month, ratio: [monthly_charges, tenure_months]}]\n"
                      "  reason_phrases: {open_tickets: '{value} open support tickets', sentiment_mean_90d: 'Support sentiment {value}'}\n";
   std::ofstream(dir / "e2e.yaml") << yaml;  // for the CLI
   auto c = config::parse_config(yaml, "e2e.yaml");
@@ -53,6 +55,14 @@ TEST(EndToEnd, FirstRunWritesEveryCustomerSecondRunWritesNothing) {
   ASSERT_TRUE(first->trained);
   EXPECT_GT(first->trained->roc_auc, 0.9);  // the seed's churners have negative, open tickets
   EXPECT_EQ(first->scored.scored, static_cast<std::size_t>(n));
+  // The derived property is a column of the stored model, so scoring computes it as training did.
+  auto active = (*app)->store().active_model();
+  ASSERT_TRUE(active);
+  auto spec = features::FeatureSpec::from_json(active->features_json);
+  ASSERT_TRUE(spec) << spec.error().what();
+  ASSERT_EQ(spec->derived.size(), 1u);
+  EXPECT_EQ(spec->derived[0].name, "charge_per_month");
+  EXPECT_EQ(first->trained->features, spec->column_names().size());
   EXPECT_EQ(first->flushed.written, static_cast<std::size_t>(n));
   EXPECT_LE(first->flushed.calls, static_cast<std::size_t>(std::ceil(n / 100.0)));
   EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/companies/batch/update"), std::ceil(n / 100.0));

@@ -207,3 +207,40 @@ TEST(Features, SpecRoundTripsThroughJson) {
   EXPECT_EQ(back->column_names(), spec.column_names());
   EXPECT_FALSE(features::FeatureSpec::from_json("{"));
 }
+
+// Derived features: the value, missing where an input is, their place among the columns, their
+// display for reasons, and the spec's JSON (with and without them, as older models stored it).
+TEST(Features, DerivedPropertiesComputeAfterTheNumericOnes) {
+  std::vector<store::Customer> cs{
+      {"1", "", {{"day", "30.5"}, {"eve", "12"}, {"months", "10"}, {"c", "x"}}, {}, 0},
+      {"2", "", {{"day", "30.5"}, {"eve", ""}, {"months", "0"}, {"c", "y"}}, {}, 0},
+      {"3", "", {{"day", "n/a"}, {"eve", "1"}, {"months", "-1"}}, {}, 0}};
+  std::vector<features::Derived> derived{
+      {"total", "sum", {"day", "eve"}}, {"per_month", "ratio", {"day", "months"}}, {"log_months", "log", {"months"}}};
+  auto spec = features::fit_spec(cs, {"months"}, {"c"}, derived);
+  spec.behaviour = false;
+  EXPECT_EQ(spec.column_names(), (std::vector<std::string>{"months", "total", "per_month", "log_months", "c=x", "c=y"}));
+  EXPECT_EQ(spec.column_sources(), (std::vector<std::string>{"months", "total", "per_month", "log_months", "c", "c"}));
+  auto f = features::build(spec, cs, {}, t0);
+  const auto& x = f.matrix.x;
+  EXPECT_FLOAT_EQ(x[1], 42.5f);
+  EXPECT_FLOAT_EQ(x[2], 3.05f);
+  EXPECT_FLOAT_EQ(x[3], static_cast<float>(std::log1p(10.0)));
+  EXPECT_TRUE(std::isnan(x[6 + 1]));   // eve is blank
+  EXPECT_TRUE(std::isnan(x[6 + 2]));   // divided by 0
+  EXPECT_FLOAT_EQ(x[6 + 3], 0.f);      // log(1 + 0)
+  EXPECT_TRUE(std::isnan(x[12 + 1]));  // day is not a number
+  EXPECT_TRUE(std::isnan(x[12 + 3]));  // log(1 + -1)
+  EXPECT_EQ(f.display[0][1], "42.5");
+  EXPECT_EQ(f.display[0][3], "10");  // a log shows the value it was taken of
+  EXPECT_EQ(f.display[1][2], "unknown");
+  auto back = features::FeatureSpec::from_json(spec.to_json());
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(back->column_names(), spec.column_names());
+  ASSERT_EQ(back->derived.size(), 3u);
+  EXPECT_EQ(back->derived[1].op, "ratio");
+  EXPECT_EQ(back->derived[1].of, (std::vector<std::string>{"day", "months"}));
+  auto old = features::FeatureSpec::from_json(R"({"numeric":["months"],"categorical":{},"behaviour":false})");
+  ASSERT_TRUE(old) << old.error().what();
+  EXPECT_TRUE(old->derived.empty());
+}

@@ -46,8 +46,39 @@ const std::vector<std::string>& behaviour_features() {
   return names;
 }
 
+namespace {
+
+// A property's value as a number; NaN when absent, blank or not wholly a finite number.
+double numeric_property(const store::Customer& c, const std::string& name) {
+  auto it = c.properties.find(name);
+  if (it == c.properties.end() || it->second.empty()) return NAN;
+  char* end = nullptr;
+  const double d = std::strtod(it->second.c_str(), &end);
+  return end && *end == '\0' && std::isfinite(d) ? d : NAN;
+}
+
+}  // namespace
+
+double Derived::value(const store::Customer& c) const {
+  if (op == "sum") {
+    double sum = 0;
+    for (const auto& p : of) sum += numeric_property(c, p);
+    return sum;
+  }
+  if (op == "ratio" && of.size() == 2) {
+    const double den = numeric_property(c, of[1]);
+    return den == 0 ? NAN : numeric_property(c, of[0]) / den;
+  }
+  if (op == "log" && of.size() == 1) {
+    const double x = numeric_property(c, of[0]);
+    return x > -1 ? std::log1p(x) : NAN;
+  }
+  return NAN;
+}
+
 std::vector<std::string> FeatureSpec::column_names() const {
   std::vector<std::string> out = numeric_properties;
+  for (const auto& d : derived) out.push_back(d.name);
   for (const auto& [p, levels] : categorical)
     for (const auto& l : levels) out.push_back(p + "=" + l);
   if (behaviour) out.insert(out.end(), behaviour_features().begin(), behaviour_features().end());
@@ -56,6 +87,7 @@ std::vector<std::string> FeatureSpec::column_names() const {
 
 std::vector<std::string> FeatureSpec::column_sources() const {
   std::vector<std::string> out = numeric_properties;
+  for (const auto& d : derived) out.push_back(d.name);
   for (const auto& [p, levels] : categorical) out.insert(out.end(), levels.size(), p);
   if (behaviour) out.insert(out.end(), behaviour_features().begin(), behaviour_features().end());
   return out;
@@ -67,7 +99,9 @@ std::string FeatureSpec::to_json() const {
   for (const auto& [p, levels] : categorical) cat[p] = json::array(levels.begin(), levels.end());
   json::array beh;
   if (behaviour) beh = json::array(behaviour_features().begin(), behaviour_features().end());
-  return json::serialize(json::object{{"numeric", num}, {"categorical", cat}, {"behaviour", behaviour}, {"behaviour_columns", beh}});
+  json::array der;
+  for (const auto& d : derived) der.push_back(json::object{{"name", d.name}, {"op", d.op}, {"of", json::array(d.of.begin(), d.of.end())}});
+  return json::serialize(json::object{{"numeric", num}, {"derived", der}, {"categorical", cat}, {"behaviour", behaviour}, {"behaviour_columns", beh}});
 }
 
 Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
@@ -77,6 +111,12 @@ Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
   FeatureSpec s;
   try {
     for (auto& n : v.at("numeric").as_array()) s.numeric_properties.emplace_back(n.as_string());
+    if (auto* der = v.as_object().if_contains("derived"))  // absent in models from before derived features
+      for (auto& d : der->as_array()) {
+        Derived x{std::string(d.at("name").as_string()), std::string(d.at("op").as_string()), {}};
+        for (auto& p : d.at("of").as_array()) x.of.emplace_back(p.as_string());
+        s.derived.push_back(std::move(x));
+      }
     for (auto& [p, levels] : v.at("categorical").as_object()) {
       std::vector<std::string> ls;
       for (auto& l : levels.as_array()) ls.emplace_back(l.as_string());
@@ -98,9 +138,10 @@ Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
 }
 
 FeatureSpec fit_spec(const std::vector<store::Customer>& customers, const std::vector<std::string>& numeric,
-                     const std::vector<std::string>& categorical) {
+                     const std::vector<std::string>& categorical, const std::vector<Derived>& derived) {
   FeatureSpec s;
   s.numeric_properties = numeric;
+  s.derived = derived;
   for (const auto& p : categorical) {
     std::map<std::string, int> counts;
     for (const auto& c : customers)
@@ -248,17 +289,19 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
   for (std::size_t i = 0; i < customers.size(); ++i) {
     const auto& c = customers[i];
     std::vector<std::string> disp;
-    disp.reserve(spec.numeric_properties.size() + spec.categorical.size() + (spec.behaviour ? behaviour_features().size() : 0));
+    disp.reserve(spec.numeric_properties.size() + spec.derived.size() + spec.categorical.size() + (spec.behaviour ? behaviour_features().size() : 0));
     for (const auto& p : spec.numeric_properties) {
-      auto it = c.properties.find(p);
-      float v = fnan;
-      if (it != c.properties.end() && !it->second.empty()) {
-        char* end = nullptr;
-        double d = std::strtod(it->second.c_str(), &end);
-        if (end && *end == '\0' && std::isfinite(d)) v = static_cast<float>(d);
-      }
-      out.matrix.x.push_back(v);
-      disp.push_back(std::isnan(v) ? "unknown" : it->second);
+      const double v = numeric_property(c, p);
+      out.matrix.x.push_back(static_cast<float>(v));
+      disp.push_back(std::isnan(v) ? "unknown" : c.properties.at(p));
+    }
+    for (const auto& d : spec.derived) {
+      const double v = d.value(c);
+      out.matrix.x.push_back(static_cast<float>(v));
+      // A log is a modelling device: people read the value it was taken of ("12" months).
+      char text[32];
+      std::snprintf(text, sizeof text, "%.4g", d.op == "log" ? std::expm1(v) : v);  // 75.31, 0.03412
+      disp.push_back(std::isnan(v) ? "unknown" : text);
     }
     for (const auto& [p, levels] : spec.categorical) {
       auto it = c.properties.find(p);

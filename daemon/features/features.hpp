@@ -24,8 +24,19 @@ namespace cg::features {
 // the 60 before, per 30 days. A window of N days is the as-of UTC day and the N-1 before it.
 const std::vector<std::string>& behaviour_features();
 
+// A numeric feature computed from numeric properties (model.derived_properties): "sum" of two or
+// more, "ratio" of two, or "log" (log(1 + x)) of one. NaN, that is missing, when an input is
+// missing or not a number, a ratio's denominator is 0, or log's input is -1 or less.
+struct Derived {
+  std::string name, op;
+  std::vector<std::string> of;
+  [[nodiscard]] double value(const store::Customer& c) const;
+};
+
+// Columns in this order: numeric properties, derived, categorical one-hots, behaviour.
 struct FeatureSpec {
   std::vector<std::string> numeric_properties;
+  std::vector<Derived> derived;
   std::vector<std::pair<std::string, std::vector<std::string>>> categorical;  // property -> levels
   bool behaviour = true;
 
@@ -38,7 +49,7 @@ struct FeatureSpec {
 
 // Learns categorical levels (most frequent 30, sorted) from the customers.
 FeatureSpec fit_spec(const std::vector<store::Customer>& customers, const std::vector<std::string>& numeric,
-                     const std::vector<std::string>& categorical);
+                     const std::vector<std::string>& categorical, const std::vector<Derived>& derived = {});
 
 struct CustomerFeatures {
   model::Matrix matrix;
