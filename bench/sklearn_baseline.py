@@ -3,7 +3,8 @@
 
 usage: sklearn_baseline.py DATA.csv COLUMNS.json FOLDS.csv OUT.json
 
-Same rows, folds and columns as the C++ side. Numeric columns: median imputation (and scaling
+Same rows, folds and columns as the C++ side, derived columns (model.derived_properties) included
+and computed the same way. Numeric columns: median imputation (and scaling
 for logistic regression); categorical: one-hot. RandomForestClassifier with its defaults (the
 seed's model) and LogisticRegression. Writes out-of-fold probabilities and predict_proba rows/s
 (for the forest also with n_jobs=2, the threads ChurnGuard scores with).
@@ -22,10 +23,29 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 
+def derive(row, d):
+    """A derived column (model.derived_properties) as ChurnGuard computes it: blank where it is missing."""
+    vals = [row[c].strip() for c in d["of"]]
+    if any(v == "" for v in vals):
+        return ""
+    x = [float(v) for v in vals]
+    if d["op"] == "sum":
+        return repr(sum(x))
+    if d["op"] == "ratio":
+        return repr(x[0] / x[1]) if x[1] != 0 else ""
+    if d["op"] == "log":
+        return repr(float(np.log1p(x[0]))) if x[0] > -1 else ""
+    raise ValueError("unknown derived op " + d["op"])
+
+
 def load(path, cols):
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    num = np.array([[float(r[c]) if r[c].strip() else np.nan for c in cols["numeric"]] for r in rows])
+    for d in cols.get("derived", []):
+        for r in rows:
+            r[d["name"]] = derive(r, d)
+    numeric = cols["numeric"] + [d["name"] for d in cols.get("derived", [])]
+    num = np.array([[float(r[c]) if r[c].strip() else np.nan for c in numeric] for r in rows])
     cat = np.array([[r[c] for c in cols["categorical"]] for r in rows], dtype=object)
     y = np.array([1 if r[cols["label"]] == cols["positive"] else 0 for r in rows])
     return num, cat, y
