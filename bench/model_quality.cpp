@@ -207,10 +207,7 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
   }
   json::object cols{{"numeric", json::value_from(p.numeric)}, {"categorical", json::value_from(p.categorical)},
                     {"label", t.label}, {"positive", t.positive}};
-  json::array derived;
-  for (const auto& d : t.derived)
-    derived.push_back(json::object{{"name", d.name}, {"op", d.op}, {"of", json::value_from(d.of)}});
-  cols["derived"] = std::move(derived);
+  cols["derived"] = json::parse(spec.to_json()).at("derived");  // as the model stores them
   auto cols_json = work / (t.name + "-columns.json");
   std::ofstream(cols_json) << json::serialize(cols);
   std::string cmd = python + " " + script + " " + t.path + " " + cols_json.string() + " " + in_csv.string() + " " +

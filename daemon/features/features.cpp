@@ -48,28 +48,36 @@ const std::vector<std::string>& behaviour_features() {
 
 namespace {
 
-// A property's value as a number; NaN when absent, blank or not wholly a finite number.
-double numeric_property(const store::Customer& c, const std::string& name) {
+// A property's text, or nullptr when the customer has none.
+const std::string* property_text(const store::Customer& c, const std::string& name) {
   auto it = c.properties.find(name);
-  if (it == c.properties.end() || it->second.empty()) return NAN;
+  return it == c.properties.end() ? nullptr : &it->second;
+}
+
+// A property's text as a number; NaN when absent, blank or not wholly a finite number.
+double as_number(const std::string* text) {
+  if (!text || text->empty()) return NAN;
   char* end = nullptr;
-  const double d = std::strtod(it->second.c_str(), &end);
+  const double d = std::strtod(text->c_str(), &end);
   return end && *end == '\0' && std::isfinite(d) ? d : NAN;
 }
 
+double numeric_property(const store::Customer& c, const std::string& name) { return as_number(property_text(c, name)); }
+
 }  // namespace
 
-double Derived::value(const store::Customer& c) const {
-  if (op == "sum") {
+double derived_value(const Derived& d, const store::Customer& c) {
+  const auto& of = d.of;
+  if (d.op == "sum") {
     double sum = 0;
     for (const auto& p : of) sum += numeric_property(c, p);
     return sum;
   }
-  if (op == "ratio" && of.size() == 2) {
+  if (d.op == "ratio" && of.size() == 2) {
     const double den = numeric_property(c, of[1]);
     return den == 0 ? NAN : numeric_property(c, of[0]) / den;
   }
-  if (op == "log" && of.size() == 1) {
+  if (d.op == "log" && of.size() == 1) {
     const double x = numeric_property(c, of[0]);
     return x > -1 ? std::log1p(x) : NAN;
   }
@@ -291,12 +299,13 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
     std::vector<std::string> disp;
     disp.reserve(spec.numeric_properties.size() + spec.derived.size() + spec.categorical.size() + (spec.behaviour ? behaviour_features().size() : 0));
     for (const auto& p : spec.numeric_properties) {
-      const double v = numeric_property(c, p);
+      const auto* text = property_text(c, p);
+      const double v = as_number(text);
       out.matrix.x.push_back(static_cast<float>(v));
-      disp.push_back(std::isnan(v) ? "unknown" : c.properties.at(p));
+      disp.push_back(std::isnan(v) ? "unknown" : *text);
     }
     for (const auto& d : spec.derived) {
-      const double v = d.value(c);
+      const double v = derived_value(d, c);
       out.matrix.x.push_back(static_cast<float>(v));
       // A log is a modelling device: people read the value it was taken of ("12" months).
       char text[32];

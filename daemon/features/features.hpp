@@ -7,6 +7,7 @@
 // their own dates (a ticket closed after as_of is still open as of then). The one exception is
 // the contacts' marketing counters, which the CRM keeps only as current totals: they are a
 // snapshot, fine for scoring now and for cross-sectional training, never for back-dated rows.
+#include "config/config.hpp"
 #include "daemon/model/booster.hpp"
 #include "daemon/store/store.hpp"
 
@@ -24,14 +25,13 @@ namespace cg::features {
 // the 60 before, per 30 days. A window of N days is the as-of UTC day and the N-1 before it.
 const std::vector<std::string>& behaviour_features();
 
-// A numeric feature computed from numeric properties (model.derived_properties): "sum" of two or
-// more, "ratio" of two, or "log" (log(1 + x)) of one. NaN, that is missing, when an input is
-// missing or not a number, a ratio's denominator is 0, or log's input is -1 or less.
-struct Derived {
-  std::string name, op;
-  std::vector<std::string> of;
-  [[nodiscard]] double value(const store::Customer& c) const;
-};
+// A numeric feature computed from numeric properties: model.derived_properties, as configured
+// ("sum" of two or more, "ratio" of two, or "log" (log(1 + x)) of one) and as the spec stores it.
+using Derived = config::DerivedProperty;
+// Its value for a customer; NaN, that is missing, when an input is missing or not a number, a
+// ratio's denominator is 0, or log's input is -1 or less. Reasons show a sum or ratio as computed
+// and a log as the value it was taken of.
+double derived_value(const Derived& d, const store::Customer& c);
 
 // Columns in this order: numeric properties, derived, categorical one-hots, behaviour.
 struct FeatureSpec {

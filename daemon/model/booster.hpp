@@ -12,8 +12,8 @@
 
 namespace cg::model {
 
-// Threads for training and scoring: XGBoost's nthread, and the row chunks of compiled scoring
-// and of reason rendering.
+// The most threads for training and scoring: XGBoost's nthread (see threads_for), and the row
+// chunks of compiled scoring and of reason rendering.
 inline constexpr unsigned kThreads = 2;
 // Trees train on kThreads threads from this many cells (rows x columns) up, on one below it;
 // linear models always on one (booster.cpp, threads_for, says why).

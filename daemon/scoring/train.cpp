@@ -78,9 +78,8 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
                   " customers (model.max_training_customers).";
   const auto activities = sampled ? st.activities_of(sample) : st.activities();
   const auto marketing = sampled ? st.marketing_stats_of(sample) : st.marketing_stats();
-  std::vector<features::Derived> derived;
-  for (const auto& d : cfg.derived_properties) derived.push_back({d.name, d.op, d.of});
-  const auto spec = features::fit_spec(customers, cfg.numeric_properties, cfg.categorical_properties, derived);
+  const auto spec =
+      features::fit_spec(customers, cfg.numeric_properties, cfg.categorical_properties, cfg.derived_properties);
   std::vector<std::size_t> all(rows->customer.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   model::Dataset data{training_matrix(spec, *rows, all, activities, marketing, now), rows->label, {}, rows->horizon_ms};
