@@ -80,6 +80,18 @@ TEST(ShapTables, ExplainableBoostingMatchesXGBoostTreeShap) {
   expect_same_as_xgboost(mdl, other);
 }
 
+// Values on a coarse grid land exactly on split thresholds, where XGBoost sends x < cond left:
+// the table's bin search must put them on the same side.
+TEST(ShapTables, ValuesOnThresholdsGoWhereXGBoostSendsThem) {
+  model::Matrix m;
+  std::vector<float> y;
+  interacting(3000, m, y, 21);
+  for (auto& v : m.x)
+    if (!std::isnan(v)) v = std::round(v * 4) / 4;
+  auto mdl = train("explainable_boosting", m, y);
+  expect_same_as_xgboost(mdl, m);
+}
+
 TEST(ShapTables, ContributionsSumWithTheBiasToTheMargin) {
   model::Matrix m;
   std::vector<float> y;

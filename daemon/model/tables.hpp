@@ -40,9 +40,9 @@ class ShapTables {
   [[nodiscard]] double margin(const float* row) const;
 
  private:
-  // A table of one or two features, flattened: maps_ from `map_a` (and `map_b`) turns a column's
-  // global bin into the table's own bin; the table's cells start at phis_[phi], one value per
-  // cell for a single feature, two (phi_a, phi_b) for a pair.
+  // A table of one or two features, flattened; its cells start at phis_[phi]. A single feature's
+  // has one value per global bin of its column. A pair's has two (phi_a, phi_b) per cell of its
+  // own bins, which maps_ from `map_a` and `map_b` give for each column's global bin.
   struct Table {
     std::uint32_t a = 0, b = 0, map_a = 0, map_b = 0, phi = 0, nb = 1;
   };
