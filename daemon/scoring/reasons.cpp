@@ -80,11 +80,24 @@ std::vector<std::string> ReasonWriter::top(const float* contrib, const std::vect
 
 std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::string>& display,
                                    std::size_t k) const {
-  thread_local std::vector<std::size_t> idx;
-  idx.resize(k);
-  const auto n = pick(contrib, k, idx.data());
+  constexpr std::size_t kStack = 8;
+  std::size_t stack[kStack];
+  std::vector<std::size_t> heap;
+  std::size_t* idx = stack;
+  if (k > kStack) {
+    heap.resize(k);
+    idx = heap.data();
+  }
+  const auto n = pick(contrib, k, idx);
+  // One allocation of the exact size: this runs for every customer scored.
+  std::size_t size = n ? 2 * (n - 1) : 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto s = idx[i];
+    size += phrases_[s].size();
+    if (value_at_[s] != std::string::npos) size += (s < display.size() ? display[s].size() : 1) - 7;
+  }
   std::string out;
-  out.reserve(128);
+  out.reserve(size);
   for (std::size_t i = 0; i < n; ++i) {
     if (i) out += "; ";
     render(idx[i], display, out);
