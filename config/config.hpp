@@ -113,6 +113,7 @@ struct ModelConfig {
   int retrain_interval_hours = 24;  // `run` and `serve` retrain when the active model is older
   int max_depth = 4;
   double learning_rate = 0.05;
+  int interactions = 10;  // explainable_boosting: the most column pairs it models
   TierThresholds tiers;
   // feature or property name -> phrase; "{value}" is replaced by the customer's value
   std::map<std::string, std::string> reason_phrases;

@@ -134,6 +134,7 @@ void read_model(YamlReader& r, ModelConfig& m) {
   r.read("retrain_interval_hours", m.retrain_interval_hours);
   r.read("max_depth", m.max_depth);
   r.read("learning_rate", m.learning_rate);
+  r.read("interactions", m.interactions);
   if (auto t = r.child("tiers")) {
     t->read("medium", m.tiers.medium);
     t->read("high", m.tiers.high);
@@ -226,6 +227,7 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   if (m.retrain_interval_hours < 1) bad("model.retrain_interval_hours", "must be at least 1");
   if (m.max_depth < 1 || m.max_depth > 16) bad("model.max_depth", "must be between 1 and 16");
   if (!(m.learning_rate > 0 && m.learning_rate <= 1)) bad("model.learning_rate", "must be in (0, 1]");
+  if (m.interactions < 0 || m.interactions > 200) bad("model.interactions", "must be between 0 and 200");
   if (!(0 < m.tiers.medium && m.tiers.medium < m.tiers.high && m.tiers.high < m.tiers.critical &&
         m.tiers.critical <= 100))
     bad("model.tiers", "must satisfy 0 < medium < high < critical <= 100");

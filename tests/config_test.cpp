@@ -77,6 +77,11 @@ TEST(Config, OutOfRangeTimeoutAndUnknownCandidateAreNamed) {
   std::string ok = valid;
   ok += "  candidates: [explainable_boosting]\n";
   EXPECT_EQ(error_of(ok), "");
+  std::string pairs = valid;
+  pairs += "  interactions: -1\n";
+  EXPECT_NE(error_of(pairs).find("model.interactions: must be between 0 and 200"), std::string::npos) << error_of(pairs);
+  pairs = std::string(valid) + "  interactions: 25\n";
+  EXPECT_EQ(error_of(pairs), "");
 }
 
 TEST(Config, DerivedPropertiesAreReadAndTheirMistakesNamed) {

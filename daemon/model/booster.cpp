@@ -39,12 +39,14 @@ Matrix Matrix::subset(const std::vector<std::size_t>& ids) const {
   return s;
 }
 
-Booster::Booster(Booster&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)), rounds_(o.rounds_) {}
+Booster::Booster(Booster&& o) noexcept
+    : handle_(std::exchange(o.handle_, nullptr)), rounds_(o.rounds_), stages_(std::move(o.stages_)) {}
 Booster& Booster::operator=(Booster&& o) noexcept {
   if (this != &o) {
     if (handle_) XGBoosterFree(handle_);
     handle_ = std::exchange(o.handle_, nullptr);
     rounds_ = o.rounds_;
+    stages_ = std::move(o.stages_);
   }
   return *this;
 }
@@ -75,7 +77,8 @@ unsigned threads_for(const std::string& algorithm, std::size_t rows, std::size_t
   return rows * std::max<std::size_t>(cols, 1) >= kParallelCells ? kThreads : 1;
 }
 
-Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, std::size_t cols) {
+Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, std::size_t cols,
+                       const std::string& groups = {}) {
   std::vector<std::pair<std::string, std::string>> kv{
       {"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", std::to_string(threads_for(p.algorithm, rows, cols))},
       {"seed", std::to_string(p.seed)}, {"verbosity", "0"}};
@@ -98,15 +101,9 @@ Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, 
                          {"colsample_bytree", "0.8"}, {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)},
                          {"tree_method", "hist"}});
   } else if (p.algorithm == "explainable_boosting") {
-    // Boosted trees whose every path tests at most two features (one interaction group per pair
-    // of columns), so the model is a sum of one- and two-feature functions that ShapTables
-    // compiles for fast exact reasons.
-    std::string groups = "[";
-    for (std::size_t a = 0; a < cols; ++a)
-      for (std::size_t b = a + 1; b < cols; ++b)
-        groups += (groups.size() > 1 ? ",[" : "[") + std::to_string(a) + "," + std::to_string(b) + "]";
-    if (cols == 1) groups += "[0]";
-    groups += "]";
+    // Boosted trees whose every path tests at most two features, by interaction constraints
+    // (`groups`: which columns may meet on a path), so the model is a sum of one- and
+    // two-feature functions that ShapTables compiles for fast exact reasons.
     kv.insert(kv.end(), {{"booster", "gbtree"}, {"eta", std::to_string(p.learning_rate)},
                          {"max_depth", std::to_string(p.pair_depth)}, {"subsample", "0.8"},
                          {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)}, {"tree_method", "hist"},
@@ -129,6 +126,84 @@ double parse_eval(const char* text) {
 
 }  // namespace
 
+Result<Booster> Booster::grow(void* train, void* watch, const TrainParams& p, std::size_t rows, std::size_t cols,
+                              const std::string& groups, const std::string& from, int n) {
+  Booster b;
+  if (XGBoosterCreate(&train, 1, &b.handle_) != 0) return xgb_error("creating a booster");
+  int first = 0;
+  if (!from.empty()) {
+    if (XGBoosterLoadModelFromBuffer(b.handle_, from.data(), from.size()) != 0) return xgb_error("loading a model");
+    if (XGBoosterBoostedRounds(b.handle_, &first) != 0) return xgb_error("counting rounds");
+  }
+  if (auto r = configure(b.handle_, p, rows, cols, groups); !r) return r.error();
+  double best = INFINITY;
+  int best_round = 0;
+  for (int i = 0; i < n; ++i) {
+    if (XGBoosterUpdateOneIter(b.handle_, first + i, train) != 0) return xgb_error("training round " + std::to_string(first + i));
+    if (!watch) continue;
+    const char* names[] = {"valid"};
+    const char* out = nullptr;
+    if (XGBoosterEvalOneIter(b.handle_, first + i, &watch, names, 1, &out) != 0)
+      return xgb_error("evaluating round " + std::to_string(first + i));
+    double loss = parse_eval(out);
+    if (loss < best - 1e-7) best = loss, best_round = i;
+    if (i - best_round >= p.early_stopping_rounds) break;
+  }
+  b.rounds_ = first + (watch ? best_round + 1 : n);
+  if (!watch || b.rounds_ == first + n) return b;
+  // Keep the best rounds. A linear model is one weight vector, so it is trained again to that
+  // count (seeded: the same steps); trees are cut to them (the same trees a shorter run grows).
+  if (p.algorithm == "logistic_regression") return grow(train, nullptr, p, rows, cols, groups, from, b.rounds_ - first);
+  {
+    BoosterHandle cut = nullptr;
+    if (XGBoosterSlice(b.handle_, 0, b.rounds_, 1, &cut) != 0) return xgb_error("cutting to the best rounds");
+    XGBoosterFree(b.handle_);
+    b.handle_ = cut;
+  }
+  return b;
+}
+
+// Explainable boosting in two stages: single-feature rounds, then, from that model, a probe on
+// every pair ranks the pairs, and rounds on the strongest few follow. Given p.stages, grows
+// exactly that (a refit on more rows).
+Result<Booster> Booster::grow_additive(void* train, void* watch, const TrainParams& p, std::size_t rows, std::size_t cols) {
+  const int budget = std::max(1, p.rounds);
+  Stages plan;
+  if (p.stages) plan.main_rounds = std::clamp(p.stages->main_rounds, 1, budget);
+  const int main_n = p.stages ? plan.main_rounds : watch ? budget : std::max(1, budget / 2);
+  TrainParams pm = p;  // single-feature rounds grow trees of main_depth (stumps)
+  pm.pair_depth = p.main_depth;
+  auto mains = grow(train, p.stages ? nullptr : watch, pm, rows, cols, interaction_groups(cols, {}), {}, main_n);
+  if (!mains) return mains.error();
+  plan.main_rounds = mains->rounds_;
+  const int rest = p.stages ? budget - plan.main_rounds : watch ? budget : budget - plan.main_rounds;
+  if (rest <= 0 || cols < 2 || p.interactions <= 0) {
+    mains->stages_ = plan;
+    return mains;
+  }
+  auto base = mains->save();
+  if (!base) return base.error();
+  if (p.stages) {
+    plan.pairs = p.stages->pairs;
+  } else {
+    auto probe = grow(train, watch, p, rows, cols, every_pair(cols), *base, rest);
+    if (!probe) return probe.error();
+    auto text = probe->json();
+    if (!text) return text.error();
+    auto pairs = strongest_pairs(*text, static_cast<std::size_t>(p.interactions));
+    if (!pairs) return pairs.error();
+    plan.pairs = std::move(*pairs);
+  }
+  if (plan.pairs.empty()) {
+    mains->stages_ = plan;
+    return mains;
+  }
+  auto full = grow(train, p.stages ? nullptr : watch, p, rows, cols, interaction_groups(cols, plan.pairs), *base, rest);
+  if (!full) return full.error();
+  full->stages_ = plan;
+  return full;
+}
+
 Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels, const TrainParams& p,
                                const Matrix* valid, const std::vector<float>* valid_labels) {
   if (labels.size() != m.rows) return make_error(ErrorKind::model, "labels and rows differ in number");
@@ -143,30 +218,8 @@ Result<Booster> Booster::train(const Matrix& m, const std::vector<float>& labels
     if (XGDMatrixSetFloatInfo(v.h, "label", valid_labels->data(), valid_labels->size()) != 0)
       return xgb_error("setting validation labels");
   }
-  auto run = [&](int n, bool watch) -> Result<Booster> {
-    Booster b;
-    if (XGBoosterCreate(&d.h, 1, &b.handle_) != 0) return xgb_error("creating a booster");
-    if (auto r = configure(b.handle_, p, m.rows, m.cols); !r) return r.error();
-    double best = INFINITY;
-    int best_round = 0;
-    for (int i = 0; i < n; ++i) {
-      if (XGBoosterUpdateOneIter(b.handle_, i, d.h) != 0) return xgb_error("training round " + std::to_string(i));
-      if (!watch) continue;
-      const char* names[] = {"valid"};
-      const char* out = nullptr;
-      if (XGBoosterEvalOneIter(b.handle_, i, &v.h, names, 1, &out) != 0) return xgb_error("evaluating round " + std::to_string(i));
-      double loss = parse_eval(out);
-      if (loss < best - 1e-7) best = loss, best_round = i;
-      if (i - best_round >= p.early_stopping_rounds) break;
-    }
-    b.rounds_ = watch ? best_round + 1 : n;
-    return b;
-  };
-  if (!early) return run(rounds, false);
-  auto probe = run(rounds, true);
-  if (!probe) return probe.error();
-  // Retrain to the best count: seeded, so the first rounds are the same trees.
-  return run(probe->rounds_, false);
+  if (p.algorithm == "explainable_boosting") return grow_additive(d.h, early ? v.h : nullptr, p, m.rows, m.cols);
+  return grow(d.h, early ? v.h : nullptr, p, m.rows, m.cols, {}, {}, rounds);
 }
 
 Result<Booster> Booster::load(const std::string& blob) {

@@ -3,9 +3,11 @@
 // save/load. Every XGBoost return code is checked and its message carried in the error.
 // Not thread-safe: one Booster per thread.
 #include "daemon/core/error.hpp"
+#include "daemon/model/interactions.hpp"
 #include "daemon/model/metrics.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,13 +45,23 @@ struct Matrix {
 //   random_forest        one round of `forest_trees` parallel trees on bootstrap-sized subsamples
 //   gradient_boosting    boosted trees
 //   explainable_boosting boosted trees of at most two features per path (a GA2M), compiled by
-//                        ShapTables for fast exact reasons
+//                        ShapTables for fast exact reasons: single-feature rounds first, then
+//                        rounds on the `interactions` strongest pairs (interactions.hpp)
+// How an explainable_boosting model was grown, so that it can be grown again on more rows.
+struct Stages {
+  int main_rounds = 0;      // rounds of single-feature trees
+  std::vector<Pair> pairs;  // allowed together in the rounds after them
+};
+
 struct TrainParams {
   std::string algorithm = "gradient_boosting";
   int rounds = 500;                 // upper bound; early stopping picks the count
   int early_stopping_rounds = 30;   // stop when validation log loss has not improved for this many
   int max_depth = 4;
   int pair_depth = 3;               // explainable_boosting's depth (a path still tests <= 2 features)
+  int main_depth = 1;               // explainable_boosting's depth in its single-feature rounds
+  int interactions = 10;            // explainable_boosting's most pairs
+  std::optional<Stages> stages;     // explainable_boosting: grow as given (rounds in all) instead of searching
   double learning_rate = 0.05;
   int forest_trees = 100;
   double l2 = 1.0;
@@ -73,6 +85,8 @@ class Booster {
   // XGBoost's JSON model (what ShapTables compiles).
   [[nodiscard]] Result<std::string> json() const;
   [[nodiscard]] int rounds_used() const { return rounds_; }
+  // explainable_boosting only (empty after load: the stored trees carry no plan).
+  [[nodiscard]] const Stages& stages() const { return stages_; }
   // P(churn) per row.
   [[nodiscard]] Result<std::vector<float>> predict(const Matrix& m) const;
   // SHAP contributions per row: cols values then the bias; each row sums to the margin.
@@ -81,8 +95,14 @@ class Booster {
  private:
   Booster() = default;
   Result<std::vector<float>> run(const Matrix& m, int type) const;
+  // `n` rounds on `train` (continuing the saved model `from` when not empty); with `watch`, stops
+  // once its log loss has not improved for early_stopping_rounds and keeps the best rounds.
+  static Result<Booster> grow(void* train, void* watch, const TrainParams& p, std::size_t rows, std::size_t cols,
+                              const std::string& groups, const std::string& from, int n);
+  static Result<Booster> grow_additive(void* train, void* watch, const TrainParams& p, std::size_t rows, std::size_t cols);
   void* handle_ = nullptr;
   int rounds_ = 0;
+  Stages stages_;
 };
 
 // Stratified k-fold cross-validation AUC, folds assigned by a seeded shuffle.

@@ -47,6 +47,7 @@ class Model {
   [[nodiscard]] const Calibrator& calibrator() const { return calibrator_; }
   [[nodiscard]] const std::string& algorithm() const { return algorithm_; }
   [[nodiscard]] int rounds_used() const { return booster_.rounds_used(); }
+  [[nodiscard]] const Stages& stages() const { return booster_.stages(); }
   [[nodiscard]] Result<std::string> blob() const { return booster_.save(); }
   [[nodiscard]] std::string transform_json() const;
   // True when scoring runs on compiled tables rather than XGBoost.

@@ -92,6 +92,7 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   opt.params.rounds = cfg.rounds;
   opt.params.max_depth = cfg.max_depth;
   opt.params.learning_rate = cfg.learning_rate;
+  opt.params.interactions = cfg.interactions;
   opt.params.seed = cfg.seed;
   auto sel = model::select_model(data, opt);
   if (!sel) return sel.error();
