@@ -1,5 +1,7 @@
 #include "daemon/model/tables.hpp"
 
+#include "daemon/core/scratch.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -294,14 +296,8 @@ double ShapTables::contributions(const float* row, float* out) const {
     }
     return sum;
   }
-  constexpr std::size_t kStack = 512;
-  std::uint32_t stack[kStack];
-  std::vector<std::uint32_t> heap;
-  std::uint32_t* bins = stack;
-  if (cols_ > kStack) {
-    heap.resize(cols_);
-    bins = heap.data();
-  }
+  Scratch<std::uint32_t, 512> scratch(cols_);
+  std::uint32_t* bins = scratch.data();
   for (auto c : used_) bins[c] = bin(c, row[c]);
   const std::uint16_t* maps = maps_.data();
   const float* phis = phis_.data();

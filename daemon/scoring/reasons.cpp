@@ -1,5 +1,7 @@
 #include "daemon/scoring/reasons.hpp"
 
+#include "daemon/core/scratch.hpp"
+
 #include <algorithm>
 
 namespace cg::scoring {
@@ -29,14 +31,8 @@ ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
 std::size_t ReasonWriter::pick(const float* contrib, std::size_t k, std::size_t* out) const {
   if (k == 0) return 0;
   // Per-source sums on the stack when sources are few (they are: properties + behaviour features).
-  constexpr std::size_t kStack = 128;
-  double stack[kStack];
-  std::vector<double> heap;
-  double* sum = stack;
-  if (sources_.size() > kStack) {
-    heap.resize(sources_.size());
-    sum = heap.data();
-  }
+  Scratch<double, 128> sums(sources_.size());
+  double* sum = sums.data();
   std::fill(sum, sum + sources_.size(), 0.0);
   const std::size_t cols = source_of_column_.size();
   for (std::size_t c = 0; c < cols; ++c) sum[source_of_column_[c]] += contrib[c];
@@ -80,14 +76,8 @@ std::vector<std::string> ReasonWriter::top(const float* contrib, const std::vect
 
 std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::string>& display,
                                    std::size_t k) const {
-  constexpr std::size_t kStack = 8;
-  std::size_t stack[kStack];
-  std::vector<std::size_t> heap;
-  std::size_t* idx = stack;
-  if (k > kStack) {
-    heap.resize(k);
-    idx = heap.data();
-  }
+  Scratch<std::size_t, 8> picked(k);
+  std::size_t* idx = picked.data();
   const auto n = pick(contrib, k, idx);
   // One allocation of the exact size: this runs for every customer scored.
   std::size_t size = n ? 2 * (n - 1) : 0;
