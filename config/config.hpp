@@ -95,6 +95,15 @@ struct DerivedProperty {
   std::vector<std::string> of;
 };
 
+// What is wrong with a derived property's form (its op and how many properties it takes), or ""
+// when nothing is. Checked when the config loads and when a stored model's features load.
+inline std::string derived_form_error(const DerivedProperty& d) {
+  if (d.op == "sum") return d.of.size() < 2 ? "must list at least two properties" : "";
+  if (d.op == "ratio") return d.of.size() != 2 ? "must list exactly two properties: [numerator, denominator]" : "";
+  if (d.op == "log") return d.of.size() != 1 ? "must name exactly one property" : "";
+  return "'" + d.op + "' is not sum, ratio or log";
+}
+
 struct ModelConfig {
   LabelConfig label;
   std::vector<std::string> numeric_properties;

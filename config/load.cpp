@@ -205,8 +205,7 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     const std::string key = "model.derived_properties[" + std::to_string(i) + "]";
     if (!taken.insert(d.name).second)
       bad(key + ".name", "'" + d.name + "' is already a property or derived name");
-    if (d.op == "sum" && d.of.size() < 2) bad(key + ".sum", "must list at least two properties");
-    if (d.op == "ratio" && d.of.size() != 2) bad(key + ".ratio", "must list exactly two properties: [numerator, denominator]");
+    if (auto e = derived_form_error(d); !e.empty()) bad(key + "." + d.op, e);
     for (const auto& p : d.of)
       if (p.empty()) bad(key + "." + d.op, "has an empty property name");
   }

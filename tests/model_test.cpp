@@ -243,4 +243,14 @@ TEST(Features, DerivedPropertiesComputeAfterTheNumericOnes) {
   auto old = features::FeatureSpec::from_json(R"({"numeric":["months"],"categorical":{},"behaviour":false})");
   ASSERT_TRUE(old) << old.error().what();
   EXPECT_TRUE(old->derived.empty());
+  // A hand-edited stored spec with a form scoring cannot compute is an error, not a blank column.
+  auto odd = features::FeatureSpec::from_json(
+      R"({"numeric":[],"derived":[{"name":"x","op":"product","of":["a","b"]}],"categorical":{},"behaviour":false})");
+  ASSERT_FALSE(odd);
+  EXPECT_NE(odd.error().message.find("derived column 'x' (product): 'product' is not sum, ratio or log"), std::string::npos)
+      << odd.error().message;
+  auto one = features::FeatureSpec::from_json(
+      R"({"numeric":[],"derived":[{"name":"r","op":"ratio","of":["a"]}],"categorical":{},"behaviour":false})");
+  ASSERT_FALSE(one);
+  EXPECT_NE(one.error().message.find("must list exactly two properties"), std::string::npos) << one.error().message;
 }

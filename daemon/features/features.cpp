@@ -123,6 +123,8 @@ Result<FeatureSpec> FeatureSpec::from_json(const std::string& text) {
       for (auto& d : der->as_array()) {
         Derived x{std::string(d.at("name").as_string()), std::string(d.at("op").as_string()), {}};
         for (auto& p : d.at("of").as_array()) x.of.emplace_back(p.as_string());
+        if (auto e = config::derived_form_error(x); !e.empty())
+          return make_error(ErrorKind::model, "model feature spec: derived column '" + x.name + "' (" + x.op + "): " + e);
         s.derived.push_back(std::move(x));
       }
     for (auto& [p, levels] : v.at("categorical").as_object()) {
