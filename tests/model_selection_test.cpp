@@ -9,6 +9,7 @@
 #include "daemon/scoring/dataset.hpp"
 #include "daemon/scoring/scoring.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -451,6 +452,34 @@ TEST(Registry, ActivatesOnlyAModelNoWorseOnTheSameTestRows) {
   for (const char* part : {"ROC curve", "Precision-recall", "Calibration", "Lift by decile", "Mean |SHAP|", "PSI",
                            "<polyline", "cross-sectional"})
     EXPECT_NE(html.find(part), std::string::npos) << part;
+}
+
+// An explainable-boosting model's report names the column pairs it models together.
+TEST(Registry, ExplainableBoostingReportNamesItsColumnPairs) {
+  auto st = store::Store::open(":memory:");
+  ASSERT_TRUE(st);
+  seed_store(**st, 2000, 5);
+  auto cfg = model_config();
+  cfg.candidates = {"explainable_boosting"};
+  cfg.interactions = 1;
+  auto trained = scoring::train(**st, cfg, 1000 * day);
+  ASSERT_TRUE(trained) << trained.error().what();
+  auto rec = (*st)->active_model();
+  ASSERT_TRUE(rec);
+  auto details = boost::json::parse(rec->details_json);
+  ASSERT_TRUE(details.as_object().contains("interactions")) << rec->details_json.substr(0, 300);
+  const auto& pairs = details.at("interactions").as_array();
+  ASSERT_LE(pairs.size(), 1u);  // model.interactions
+  std::string named;
+  for (const auto& p : pairs) named = std::string(p.at(0).as_string()) + " &times; " + std::string(p.at(1).as_string());
+  auto html = report::model_report_html(*rec, {});
+  ASSERT_NE(html.find("Column pairs modelled together"), std::string::npos);
+  if (!named.empty()) EXPECT_NE(html.find(named), std::string::npos) << named;
+  for (const auto& p : pairs)
+    for (const auto& name : p.as_array()) {  // columns by name, as the feature spec calls them
+      const auto n = std::string(name.as_string());
+      EXPECT_TRUE(n == "tenure_months" || n.rfind("contract_type", 0) == 0) << n;
+    }
 }
 
 // A full pass goes in batches of kScoreBatch; every customer is scored once, and a customer's

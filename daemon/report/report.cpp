@@ -108,6 +108,16 @@ std::string model_report_html(const store::ModelRecord& m, const std::vector<sto
        "resamples of these rows. The calibrator is fitted on the same validation rows; the test rows are used "
        "only below.</p>";
   if (!text(at(d, "why")).empty()) o << "<p>Choice: " << svg::escape(text(at(d, "why"))) << ".</p>";
+  if (const auto* pairs = d.is_object() ? d.as_object().if_contains("interactions") : nullptr; pairs && pairs->is_array()) {
+    o << "<p>Column pairs modelled together (strongest first): ";
+    std::string sep;
+    for (const auto& p : pairs->as_array())
+      if (p.is_array() && p.as_array().size() == 2) {
+        o << sep << svg::escape(text(p.as_array()[0])) << " &times; " << svg::escape(text(p.as_array()[1]));
+        sep = "; ";
+      }
+    o << (sep.empty() ? "none" : "") << ".</p>";
+  }
   o << "<h2>Test rows</h2><table><tr><th></th><th>ROC-AUC</th><th>PR-AUC</th><th>Brier</th><th>log loss</th><th>ECE</th>"
        "<th>rows</th><th>churned</th></tr>"
     << metrics_row("before calibration", at(d, "test_raw")) << metrics_row("calibrated", at(d, "test"));

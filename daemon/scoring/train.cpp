@@ -175,6 +175,15 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
       {"importance", std::move(*imp)},
       {"drift_baseline", json::parse(model::DriftBaseline::fit(data.x.subset(sel->split.train), sources).to_json())},
       {"comparison", std::move(comparison)}};
+  if (sel->chosen == "explainable_boosting") {
+    // The column pairs it models together, by name, strongest first.
+    const auto names = spec.column_names();
+    json::array pairs;
+    for (const auto& [a, b] : chosen.stages().pairs)
+      if (static_cast<std::size_t>(std::max(a, b)) < names.size())
+        pairs.push_back(json::array{json::value(names[static_cast<std::size_t>(a)]), json::value(names[static_cast<std::size_t>(b)])});
+    details["interactions"] = std::move(pairs);
+  }
 
   auto blob = chosen.blob();
   if (!blob) return blob.error();
