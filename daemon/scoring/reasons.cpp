@@ -3,8 +3,19 @@
 #include "daemon/core/scratch.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace cg::scoring {
+namespace {
+
+constexpr std::string_view kValue = "{value}";
+
+// What "{value}" becomes for source `s`: the customer's value ("?" when there is none).
+std::string_view value_text(std::size_t s, const std::vector<std::string>& display) {
+  return s < display.size() ? std::string_view(display[s]) : std::string_view("?");
+}
+
+}  // namespace
 
 std::string tier_for(int score, const config::TierThresholds& t) {
   if (score >= t.critical) return "critical";
@@ -22,7 +33,7 @@ ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
       sources_.push_back(s);
       auto p = phrases.find(s);
       phrases_.push_back(p == phrases.end() ? s + ": {value}" : p->second);
-      value_at_.push_back(phrases_.back().find("{value}"));
+      value_at_.push_back(phrases_.back().find(kValue));
     }
     source_of_column_.push_back(it->second);
   }
@@ -61,8 +72,8 @@ void ReasonWriter::render(std::size_t s, const std::vector<std::string>& display
     return;
   }
   out.append(phrase, 0, at);
-  out += s < display.size() ? std::string_view(display[s]) : std::string_view("?");
-  out.append(phrase, at + 7);
+  out += value_text(s, display);
+  out.append(phrase, at + kValue.size());
 }
 
 std::vector<std::string> ReasonWriter::top(const float* contrib, const std::vector<std::string>& display,
@@ -84,7 +95,7 @@ std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::
   for (std::size_t i = 0; i < n; ++i) {
     const auto s = idx[i];
     size += phrases_[s].size();
-    if (value_at_[s] != std::string::npos) size += (s < display.size() ? display[s].size() : 1) - 7;
+    if (value_at_[s] != std::string::npos) size += value_text(s, display).size() - kValue.size();
   }
   std::string out;
   out.reserve(size);
