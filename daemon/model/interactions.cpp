@@ -1,5 +1,7 @@
 #include "daemon/model/interactions.hpp"
 
+#include "daemon/model/xgboost_json.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -7,16 +9,7 @@
 
 namespace cg::model {
 namespace json = boost::json;
-namespace {
-
-template <class T>
-std::vector<T> numbers(const json::object& o, const char* key) {
-  std::vector<T> out;
-  for (const auto& v : o.at(key).as_array()) out.push_back(static_cast<T>(v.to_number<double>()));
-  return out;
-}
-
-}  // namespace
+using xgboost_json::numbers;
 
 Result<std::vector<Pair>> strongest_pairs(const std::string& text, std::size_t k) {
   std::map<Pair, double> gain;

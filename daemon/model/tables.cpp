@@ -1,6 +1,7 @@
 #include "daemon/model/tables.hpp"
 
 #include "daemon/core/scratch.hpp"
+#include "daemon/model/xgboost_json.hpp"
 
 #include <boost/json.hpp>
 
@@ -42,12 +43,7 @@ struct Piece {
 
 Error broken(const std::string& what) { return make_error(ErrorKind::model, "model JSON: " + what); }
 
-template <class T>
-std::vector<T> numbers(const json::object& o, const char* key) {
-  std::vector<T> out;
-  for (const auto& v : o.at(key).as_array()) out.push_back(static_cast<T>(v.to_number<double>()));
-  return out;
-}
+using xgboost_json::numbers;
 
 double number_text(const json::value& v) {
   return v.is_string() ? std::stod(std::string(v.as_string())) : v.to_number<double>();
