@@ -168,15 +168,17 @@ Result<Booster> Booster::grow(void* train, void* watch, const TrainParams& p, st
 // exactly that (a refit on more rows).
 Result<Booster> Booster::grow_additive(void* train, void* watch, const TrainParams& p, std::size_t rows, std::size_t cols) {
   const int budget = std::max(1, p.rounds);
+  // Searching with validation rows, each stage may take the whole budget and stops early;
+  // otherwise the stages share it (halves, or as p.stages says).
+  void* const seen = p.stages ? nullptr : watch;
   Stages plan;
-  if (p.stages) plan.main_rounds = std::clamp(p.stages->main_rounds, 1, budget);
-  const int main_n = p.stages ? plan.main_rounds : watch ? budget : std::max(1, budget / 2);
+  const int main_n = p.stages ? std::clamp(p.stages->main_rounds, 1, budget) : seen ? budget : std::max(1, budget / 2);
   TrainParams pm = p;  // single-feature rounds grow trees of main_depth (stumps)
   pm.pair_depth = p.main_depth;
-  auto mains = grow(train, p.stages ? nullptr : watch, pm, rows, cols, interaction_groups(cols, {}), {}, main_n);
+  auto mains = grow(train, seen, pm, rows, cols, interaction_groups(cols, {}), {}, main_n);
   if (!mains) return mains.error();
   plan.main_rounds = mains->rounds_;
-  const int rest = p.stages ? budget - plan.main_rounds : watch ? budget : budget - plan.main_rounds;
+  const int rest = seen ? budget : budget - plan.main_rounds;
   if (rest <= 0 || cols < 2 || p.interactions <= 0) {
     mains->stages_ = plan;
     return mains;
@@ -186,7 +188,7 @@ Result<Booster> Booster::grow_additive(void* train, void* watch, const TrainPara
   if (p.stages) {
     plan.pairs = p.stages->pairs;
   } else {
-    auto probe = grow(train, watch, p, rows, cols, every_pair(cols), *base, rest);
+    auto probe = grow(train, seen, p, rows, cols, every_pair(cols), *base, rest);
     if (!probe) return probe.error();
     auto text = probe->json();
     if (!text) return text.error();
@@ -198,7 +200,7 @@ Result<Booster> Booster::grow_additive(void* train, void* watch, const TrainPara
     mains->stages_ = plan;
     return mains;
   }
-  auto full = grow(train, p.stages ? nullptr : watch, p, rows, cols, interaction_groups(cols, plan.pairs), *base, rest);
+  auto full = grow(train, seen, p, rows, cols, interaction_groups(cols, plan.pairs), *base, rest);
   if (!full) return full.error();
   full->stages_ = plan;
   return full;
