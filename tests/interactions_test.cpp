@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -55,15 +56,27 @@ model::TrainParams params() {
   return p;
 }
 
+// Training and validation rows (seeds `seed` and `seed + 1`), and the model searched on them.
+struct Grown {
+  model::Matrix m, v;
+  std::vector<float> y, vy;
+  std::optional<model::Booster> booster;
+};
+
+void grow(Grown& g, std::size_t train_rows, std::size_t valid_rows, unsigned seed) {
+  data(train_rows, g.m, g.y, seed);
+  data(valid_rows, g.v, g.vy, seed + 1);
+  auto b = model::Booster::train(g.m, g.y, params(), &g.v, &g.vy);
+  ASSERT_TRUE(b) << b.error().what();
+  g.booster.emplace(std::move(*b));
+}
+
 }  // namespace
 
 TEST(ExplainableBoosting, GrowsSingleFeaturesFirstThenOnlyTheStrongestPairs) {
-  model::Matrix m, v;
-  std::vector<float> y, vy;
-  data(3000, m, y, 1);
-  data(1000, v, vy, 2);
-  auto b = model::Booster::train(m, y, params(), &v, &vy);
-  ASSERT_TRUE(b) << b.error().what();
+  Grown g;
+  ASSERT_NO_FATAL_FAILURE(grow(g, 3000, 1000, 1));
+  const auto* b = &*g.booster;
   const auto& st = b->stages();
   ASSERT_GT(st.main_rounds, 0);
   ASSERT_EQ(st.pairs.size(), 2u);
@@ -85,20 +98,17 @@ TEST(ExplainableBoosting, GrowsSingleFeaturesFirstThenOnlyTheStrongestPairs) {
 
 // A refit grows the same stages without validation rows: on the same rows it is the same model.
 TEST(ExplainableBoosting, GrowingTheStagesAgainGivesTheSameModel) {
-  model::Matrix m, v;
-  std::vector<float> y, vy;
-  data(2000, m, y, 3);
-  data(800, v, vy, 4);
-  auto b = model::Booster::train(m, y, params(), &v, &vy);
-  ASSERT_TRUE(b) << b.error().what();
+  Grown g;
+  ASSERT_NO_FATAL_FAILURE(grow(g, 2000, 800, 3));
+  const auto& b = *g.booster;
   auto p = params();
-  p.rounds = b->rounds_used();
-  p.stages = b->stages();
-  auto again = model::Booster::train(m, y, p);
+  p.rounds = b.rounds_used();
+  p.stages = b.stages();
+  auto again = model::Booster::train(g.m, g.y, p);
   ASSERT_TRUE(again) << again.error().what();
-  EXPECT_EQ(again->rounds_used(), b->rounds_used());
-  EXPECT_EQ(again->stages().pairs, b->stages().pairs);
-  EXPECT_EQ(*again->predict(v), *b->predict(v));
+  EXPECT_EQ(again->rounds_used(), b.rounds_used());
+  EXPECT_EQ(again->stages().pairs, b.stages().pairs);
+  EXPECT_EQ(*again->predict(g.v), *b.predict(g.v));
 }
 
 TEST(ExplainableBoosting, PairsAreRankedBySplitGain) {
