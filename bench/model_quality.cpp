@@ -5,14 +5,16 @@
 //               only; the held-out fold's probabilities are pooled and scored with the same
 //               metric code for every model: ROC-AUC, PR-AUC, Brier, log loss, ECE
 //   baselines:  scikit-learn RandomForestClassifier (defaults: the seed's model) and
-//               LogisticRegression (standardised), on the same folds and the same columns
+//               LogisticRegression (standardised), and HistGradientBoostingClassifier (defaults:
+//               scikit-learn's own boosting), on the same folds and the same columns
 //               (derived ones included, computed by sklearn_baseline.py the same way),
 //               from Debian's python3-sklearn (scripts/sklearn-env)
 //   throughput: rows/s scored, ChurnGuard with calibrated probability + SHAP + three reasons per
 //               row, scikit-learn with predict_proba only
 //   candidates: ChurnGuard twice: with every candidate (the default), and with only the two that
 //               compile to lookup tables (logistic_regression, explainable_boosting), which shows
-//               what fast exact reasons cost in quality
+//               what fast exact reasons cost in quality; and explainable boosting alone (quality
+//               only), which shows what choosing between candidates on validation rows costs
 //
 // usage: bench_model_quality SHARED_DATA PYTHON BASELINE_SCRIPT WORK_DIR
 //        (CG_BENCH_TABLE=telco or mlc_churn runs that table alone)
@@ -174,6 +176,7 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
   const auto folds = stratified_folds(p.y, 5, 2024);
   const auto all = run_ours(t, x, p.y, folds, model::SelectOptions{}.candidates);
   const auto compiled = run_ours(t, x, p.y, folds, {"logistic_regression", "explainable_boosting"});
+  const auto ebm = run_ours(t, x, p.y, folds, {"explainable_boosting"});
 
   // Throughput: what scoring does for every row (calibrated probability, SHAP, three reasons in
   // one string), and its parts.
@@ -224,7 +227,9 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
   out.push_back({"  same model, SHAP only", out.back().m, ours_shap_rps, ""});
   out.push_back({"ChurnGuard, compiled only (" + compiled.picks + ")", model::evaluate(compiled.oof, p.y), compiled_rps,
                  "calibrated + SHAP + 3 reasons"});
-  for (auto [key, label] : {std::pair{"rf", "sklearn RandomForest (seed)"}, std::pair{"lr", "sklearn LogisticRegression"}}) {
+  out.push_back({"ChurnGuard, explainable boosting only", model::evaluate(ebm.oof, p.y), 0, "no choice between candidates"});
+  for (auto [key, label] : {std::pair{"rf", "sklearn RandomForest (seed)"}, std::pair{"lr", "sklearn LogisticRegression"},
+                            std::pair{"hgb", "sklearn HistGradientBoosting"}}) {
     const auto& b = base.at(key).as_object();
     auto probs = as_floats(b.at("oof"));
     out.push_back({label, model::evaluate(probs, p.y), b.at("rows_per_s").to_number<double>(), "predict_proba"});
@@ -239,12 +244,16 @@ std::vector<Row> bench_table(const Table& t, const std::string& python, const st
               derived_text.c_str(), p.categorical.size(), x.cols);
   std::printf("  %-52s %8s %8s %8s %8s %8s %12s %9s\n", "model", "ROC-AUC", "PR-AUC", "Brier", "logloss", "ECE",
               "rows/s", "vs RF");
-  const double rf_rps = out[4].rows_per_s;
+  const double rf_rps =
+      std::find_if(out.begin(), out.end(), [](const Row& r) { return r.model == "sklearn RandomForest (seed)"; })->rows_per_s;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto& r = out[i];
     if (r.model.rfind("  ", 0) == 0)  // throughput rows of the model above
       std::printf("  %-52s %8s %8s %8s %8s %8s %12.0f %8.2fx\n", r.model.c_str(), "", "", "", "", "", r.rows_per_s,
                   r.rows_per_s / rf_rps);
+    else if (r.rows_per_s == 0)  // quality only
+      std::printf("  %-52s %8.4f %8.4f %8.4f %8.4f %8.4f %12s %9s\n", r.model.c_str(), r.m.roc_auc, r.m.pr_auc, r.m.brier,
+                  r.m.log_loss, r.m.ece, "", "");
     else
       std::printf("  %-52s %8.4f %8.4f %8.4f %8.4f %8.4f %12.0f %8.2fx\n", r.model.c_str(), r.m.roc_auc, r.m.pr_auc,
                   r.m.brier, r.m.log_loss, r.m.ece, r.rows_per_s, r.rows_per_s / rf_rps);
