@@ -133,6 +133,9 @@ void HubspotSim::define_defaults() {
   props_["tasks"]["hs_task_priority"] = {"enumeration", "select", "taskinformation", {"NONE", "LOW", "MEDIUM", "HIGH"}};
   props_["tasks"]["hs_task_status"] = {"enumeration", "select", "taskinformation", {"NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"}};
   props_["tasks"]["hs_task_type"] = {"enumeration", "select", "taskinformation", {"TODO", "CALL", "EMAIL"}};
+  // The record owner: its options are the portal's active owners (the seed's "owners").
+  for (const char* obj : {"companies", "contacts", "tickets", "tasks"})
+    props_[obj]["hubspot_owner_id"] = {"enumeration", "select", *groups_[obj].begin(), {}};
 }
 
 const std::vector<std::pair<std::int64_t, const HubspotSim::Record*>>& HubspotSim::modified_order(const std::string& type) {
@@ -180,6 +183,12 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
       if (!a || a->is_null()) return std::nullopt;
       return now - static_cast<std::int64_t>(a->to_number<double>() * ms_per_day);
     };
+    if (auto* owners = o.if_contains("owners"))
+      for (auto& w : owners->as_array())
+        if (!w.as_object().if_contains("active") || w.at("active").as_bool())
+          for (auto& [obj, defs] : props_)
+            if (auto d = defs.find("hubspot_owner_id"); d != defs.end())
+              d->second.options.emplace_back(w.at("id").as_string());
     for (const char* type : {"companies", "tickets", "emails", "contacts"}) {
       auto* list = o.if_contains(type);
       if (!list) continue;
@@ -188,6 +197,7 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
         std::int64_t id = std::stoll(std::string(ro.at("id").as_string()));
         Record rec;
         for (auto& [k, val] : ro.at("properties").as_object()) rec.props[std::string(k)] = std::string(val.as_string());
+        if (auto* owner = ro.if_contains("owner")) rec.props["hubspot_owner_id"] = std::string(owner->as_string());
         rec.created_ms = age(ro, "created_days_ago").value_or(now);
         rec.updated_ms = std::max(rec.created_ms, age(ro, "modified_days_ago").value_or(rec.created_ms));
         if (auto closed = age(ro, "closed_days_ago")) {
@@ -331,6 +341,20 @@ std::size_t HubspotSim::count(const std::string& type) const {
   auto it = objects_.find(type);
   return it == objects_.end() ? 0 : it->second.size();
 }
+std::vector<std::pair<std::string, std::string>> HubspotSim::by_company(const std::string& type,
+                                                                       const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  auto t = objects_.find(type);
+  if (t == objects_.end()) return out;
+  for (const auto& [id, rec] : t->second)
+    if (auto c = ticket_company_.find(id); c != ticket_company_.end()) {
+      auto p = rec.props.find(name);
+      out.emplace_back(std::to_string(c->second), p == rec.props.end() ? "" : p->second);
+    }
+  return out;
+}
+
 std::optional<std::string> HubspotSim::property(const std::string& type, const std::string& id,
                                                 const std::string& name) const {
   std::lock_guard lock(mutex_);
@@ -928,9 +952,10 @@ Response HubspotSim::batch_create(const Request& req, const std::string& type) {
     if (g->company) ticket_company_[id] = *g->company;
     results.push_back(to_json(type, id, rec, nullptr));
   }
+  const unsigned status = errors.empty() ? 201 : 207;  // decided before errors is moved into the body
   json::object body{{"status", "COMPLETE"}, {"results", std::move(results)}};
   if (!errors.empty()) body["errors"] = std::move(errors), body["numErrors"] = body["errors"].as_array().size();
-  return http::make_response(req, errors.empty() ? 201 : 207, json::serialize(body));
+  return http::make_response(req, status, json::serialize(body));
 }
 
 Response HubspotSim::create_record(const Request& req, const std::string& type) {

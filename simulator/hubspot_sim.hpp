@@ -65,6 +65,9 @@ class HubspotSim {
   // A property of a record, or nullopt.
   std::optional<std::string> property(const std::string& type, const std::string& id, const std::string& name) const;
   std::size_t count(const std::string& type) const;
+  // (associated company id, the record's property `name` or "") for each record of `type` created
+  // with a company association (tickets, tasks).
+  std::vector<std::pair<std::string, std::string>> by_company(const std::string& type, const std::string& name) const;
   // Workflows created through /automation/v4/flows.
   std::vector<boost::json::object> workflows() const;
   // Creates a record as POST /crm/v3/objects/{type} would; returns its id.

@@ -173,7 +173,7 @@ std::variant<Soql, std::string> parse_soql(const std::string& q) {
 std::string prefix_of(const std::string& object) {
   static const std::map<std::string, std::string> p{
       {"Account", "001"}, {"Contact", "003"}, {"Case", "500"}, {"EmailMessage", "02s"}, {"CaseComment", "00a"}, {"PermissionSet", "0PS"},
-      {"FieldPermissions", "01k"}, {"PermissionSetAssignment", "0Pa"}, {"CustomField", "00N"}, {"Task", "00T"}};
+      {"FieldPermissions", "01k"}, {"PermissionSetAssignment", "0Pa"}, {"CustomField", "00N"}, {"Task", "00T"}, {"User", "005"}};
   auto it = p.find(object);
   return it == p.end() ? "a00" : it->second;
 }
@@ -193,7 +193,9 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
   };
   schema_["Account"] = std_fields({{"Name", F{"Text", 255}}, {"OwnerId", F{"Reference"}}, {"Industry", F{"Text", 255}}});
   schema_["Contact"] = std_fields({{"FirstName", F{"Text", 40}}, {"LastName", F{"Text", 80}}, {"Name", F{"Text", 121}},
-                                   {"Email", F{"Text", 80}}, {"AccountId", F{"Reference"}}});
+                                   {"Email", F{"Text", 80}}, {"AccountId", F{"Reference"}}, {"OwnerId", F{"Reference"}}});
+  schema_["User"] = std_fields({{"Name", F{"Text", 121}}, {"Email", F{"Text", 80}}, {"Username", F{"Text", 80}},
+                                {"IsActive", F{"Checkbox"}}});
   schema_["Case"] = std_fields({{"AccountId", F{"Reference"}}, {"ContactId", F{"Reference"}}, {"Subject", F{"Text", 255}},
                                 {"Description", F{"LongTextArea", 32000}}, {"Status", F{"Text", 40}},
                                 {"Priority", F{"Text", 40}}, {"Origin", F{"Text", 40}}, {"IsClosed", F{"Checkbox"}},
@@ -207,7 +209,7 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
   schema_["Task"] = std_fields({{"WhatId", F{"Reference"}}, {"WhoId", F{"Reference"}}, {"AccountId", F{"Reference"}},
                                 {"Subject", F{"Text", 255}}, {"TaskSubtype", F{"Text", 40}}, {"Status", F{"Text", 40}},
                                 {"Description", F{"LongTextArea", 32000}},
-                                {"Priority", F{"Text", 40}}});
+                                {"Priority", F{"Text", 40}}, {"OwnerId", F{"Reference"}}});
   schema_["PermissionSet"] = std_fields({{"Name", F{"Text", 80}}, {"Label", F{"Text", 80}}, {"Description", F{"Text", 255}}});
   schema_["FieldPermissions"] = std_fields({{"ParentId", F{"Reference"}}, {"SobjectType", F{"Text", 80}},
                                             {"Field", F{"Text", 255}}, {"PermissionsRead", F{"Checkbox"}},
@@ -215,6 +217,13 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
   schema_["PermissionSetAssignment"] = std_fields({{"PermissionSetId", F{"Reference"}}, {"AssigneeId", F{"Reference"}}});
   schema_["CustomField"] = std_fields({{"DeveloperName", F{"Text", 40}}, {"TableEnumOrId", F{"Text", 40}},
                                        {"FullName", F{"Text", 255}}});
+  // The integration user: owns what the API creates without an owner, and what the seed leaves unowned.
+  Record me;
+  me.f["Name"] = "ChurnGuard Integration";
+  me.f["Username"] = me.f["Email"] = json::value(opts_.username);
+  me.f["IsActive"] = true;
+  objects_["User"][user_id_] = std::move(me);
+  next_id_ = 2;  // past user_id_
 }
 
 void SalesforceSim::set_instance_url(std::string url) {
@@ -277,6 +286,14 @@ bool SalesforceSim::field_exists(const std::string& object, const std::string& n
   std::lock_guard lock(mutex_);
   auto o = schema_.find(object);
   return o != schema_.end() && o->second.count(name);
+}
+
+std::vector<std::string> SalesforceSim::ids(const std::string& object) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  if (auto o = objects_.find(object); o != objects_.end())
+    for (const auto& [id, _] : o->second) out.push_back(id);
+  return out;
 }
 
 std::optional<std::string> SalesforceSim::field(const std::string& object, const std::string& id,
@@ -359,11 +376,27 @@ Result<void> SalesforceSim::load_seed(const std::string& text, std::int64_t now)
       auto* x = p.if_contains(k);
       return x && x->is_string() ? std::string(x->as_string()) : std::string();
     };
+    std::map<std::string, std::string> user_of;  // seed owner id -> User Id
+    if (auto* owners = o.if_contains("owners"))
+      for (auto& w : owners->as_array()) {
+        auto& wo = w.as_object();
+        Record r;
+        r.f["Name"] = std::string(wo.at("firstName").as_string()) + " " + std::string(wo.at("lastName").as_string());
+        r.f["Email"] = r.f["Username"] = wo.at("email");
+        r.f["IsActive"] = !wo.if_contains("active") || wo.at("active").as_bool();
+        r.created_ms = r.modstamp_ms = now - 400 * ms_per_day;
+        auto id = new_id("User");
+        user_of[std::string(wo.at("id").as_string())] = id;
+        objects_["User"][id] = std::move(r);
+      }
     std::map<std::string, std::string> account_of;  // seed company id -> Account Id
     for (auto& c : o.at("companies").as_array()) {
       auto& co = c.as_object();
       Record r;
       r.f["Name"] = prop(co, "name");
+      auto* owner = co.if_contains("owner");
+      auto user = owner ? user_of.find(std::string(owner->as_string())) : user_of.end();
+      r.f["OwnerId"] = user == user_of.end() ? user_id_ : user->second;
       for (auto& [k, val] : co.at("properties").as_object()) {
         auto it = field_of.find(std::string(k));
         if (it == field_of.end() || !val.is_string()) continue;
@@ -425,7 +458,11 @@ Result<void> SalesforceSim::load_seed(const std::string& text, std::int64_t now)
         Record r;
         r.f["Email"] = prop(co, "email");
         r.f["LastName"] = prop(co, "email").substr(0, prop(co, "email").find('@'));
-        if (auto a = account_of.find(prop(co, "associatedcompanyid")); a != account_of.end()) r.f["AccountId"] = a->second;
+        r.f["OwnerId"] = user_id_;
+        if (auto a = account_of.find(prop(co, "associatedcompanyid")); a != account_of.end()) {
+          r.f["AccountId"] = a->second;
+          r.f["OwnerId"] = objects_["Account"][a->second].f["OwnerId"];
+        }
         r.created_ms = at(co, "created_days_ago").value_or(now);
         r.modstamp_ms = std::max(r.created_ms, at(co, "modified_days_ago").value_or(r.created_ms));
         objects_["Contact"][new_id("Contact")] = std::move(r);
@@ -850,6 +887,15 @@ Response SalesforceSim::collections(const Request& req, bool create) {
             if (!objects_[obj].count(id)) err = std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id;
           }
         if (err.empty() && !it.values.count("Subject")) err = "REQUIRED_FIELD_MISSING: Required fields are missing: [Subject]";
+        if (err.empty() && it.values.count("OwnerId")) {
+          const auto& v = it.values.at("OwnerId");
+          const std::string id = v.is_string() ? std::string(v.as_string()) : "";
+          auto u = objects_["User"].find(id);
+          if (u == objects_["User"].end())
+            err = "INVALID_CROSS_REFERENCE_KEY: invalid cross reference id";
+          else if (auto a = u->second.f.find("IsActive"); a != u->second.f.end() && a->second.is_bool() && !a->second.as_bool())
+            err = "INACTIVE_OWNER_OR_USER: operation performed with inactive user [" + id + "] as owner of task";
+        }
       }
       errors.push_back(err);
     }
@@ -865,6 +911,7 @@ Response SalesforceSim::collections(const Request& req, bool create) {
       std::string id = new_id(items[i].type);
       Record r;
       r.f = items[i].values;
+      if (items[i].type == "Task" && !r.f.count("OwnerId")) r.f["OwnerId"] = user_id_;  // the caller owns it
       r.created_ms = r.modstamp_ms = tick();
       objects_[items[i].type][id] = std::move(r);
       results.push_back(json::object{{"id", id}, {"success", true}, {"errors", json::array{}}});

@@ -79,6 +79,7 @@ class SalesforceSim {
   [[nodiscard]] std::optional<std::string> field(const std::string& object, const std::string& id,
                                                  const std::string& name) const;
   [[nodiscard]] std::size_t count(const std::string& object) const;
+  [[nodiscard]] std::vector<std::string> ids(const std::string& object) const;
   [[nodiscard]] std::string nth_id(const std::string& object, std::size_t n) const;
   [[nodiscard]] bool field_exists(const std::string& object, const std::string& name) const;
   // Deletes a record to the recycle bin (query hides it, queryAll shows IsDeleted = true).

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -107,6 +108,12 @@ int main(int argc, char** argv) {
       {"PaperlessBilling", "paperless_billing"}, {"TechSupport", "tech_support"}, {"OnlineSecurity", "online_security"},
       {"SeniorCitizen", "senior_citizen"}, {"Partner", "partner"}, {"Dependents", "dependents"}};
   json::array companies, tickets, emails, contacts;
+  // The portal's users who own accounts (invented names; ids in HubSpot's owner-id form).
+  json::array owners;
+  const char* csm[][2] = {{"Ana", "Silva"}, {"Ben", "Okafor"}, {"Chloe", "Martin"}, {"Dev", "Patel"}, {"Eva", "Novak"}};
+  for (std::size_t i = 0; i < std::size(csm); ++i)
+    owners.push_back(json::object{{"id", std::to_string(71000001 + i)}, {"firstName", csm[i][0]}, {"lastName", csm[i][1]},
+                                  {"email", std::string(csm[i][0]) + "@sample-portal.example"}, {"active", true}});
   std::ofstream usage;
   if (argc == 5) usage.open(argv[4]);
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -134,7 +141,9 @@ int main(int argc, char** argv) {
     const bool churned = f[col("Churn")] == "Yes";
     props["churned"] = churned ? "true" : "false";
     std::string id = std::to_string(company_id++);
-    companies.push_back(json::object{{"id", id}, {"properties", props},
+    // Each account has a customer-success manager, in turn (no draw: the rest of the stream stays as it was).
+    const auto& owner = owners[companies.size() % owners.size()].as_object().at("id");
+    companies.push_back(json::object{{"id", id}, {"properties", props}, {"owner", owner},
                                      {"created_days_ago", 30.0 * std::atof(f[col("tenure")].c_str()) + 1},
                                      {"modified_days_ago", 30 * rng.uniform()}});
     int n = rng.poisson(churned ? 1.6 : 0.7);
@@ -220,6 +229,7 @@ int main(int argc, char** argv) {
                               "UCI Sentiment Labelled Sentences, Amazon subset (CC BY 4.0, Kotzias et al. KDD 2015); "
                               "ticket counts and tone are generated. See data/NOTICE."},
                     {"properties", json::object{{"companies", company_props}}},
+                    {"owners", owners},
                     {"companies", companies},
                     {"tickets", tickets},
                     {"emails", emails},

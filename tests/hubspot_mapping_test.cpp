@@ -29,7 +29,8 @@ TEST(HubspotMapping, BatchBodyUsesContractPropertyNames) {
 
 TEST(HubspotMapping, SearchPageAndCursor) {
   auto p = hubspot::parse_search_page(R"({"total":3,"results":[{"id":"5","properties":{"name":"A",
-    "hs_lastmodifieddate":"2026-11-20T08:00:00.123Z","churnguard_risk_tier":"low"}}],"paging":{"next":{"after":"1"}}})");
+    "hs_lastmodifieddate":"2026-11-20T08:00:00.123Z","churnguard_risk_tier":"low","hubspot_owner_id":"71000002"}}],
+    "paging":{"next":{"after":"1"}}})");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->total, 3);
   EXPECT_EQ(p->next_after, "1");
@@ -37,6 +38,8 @@ TEST(HubspotMapping, SearchPageAndCursor) {
   EXPECT_EQ(c.name, "A");
   EXPECT_EQ(c.churnguard.at("risk_tier"), "low");
   EXPECT_EQ(c.properties.count("churnguard_risk_tier"), 0u);
+  EXPECT_EQ(c.owner_id, "71000002");  // the record's owner, not a model property
+  EXPECT_EQ(c.properties.count("hubspot_owner_id"), 0u);
   EXPECT_GT(c.modified_ms, 0);
 }
 

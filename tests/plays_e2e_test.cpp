@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 using namespace cg;
@@ -102,5 +103,49 @@ TEST(PlaysEndToEnd, TreatedGetActionsHoldoutsGetNoneAndNothingRepeats) {
   EXPECT_EQ(second->webhooks_sent, 0u);
   EXPECT_EQ(second->flushed.written, 0u);
   EXPECT_EQ(s.sim().count("tasks"), p.treatment);
+  std::filesystem::remove_all(dir);
+}
+
+// A play's task lands in the queue of whoever owns the company in HubSpot; an owner HubSpot no
+// longer accepts (deactivated) does not cost the customer its task: it is created unassigned.
+TEST(PlaysEndToEnd, TasksGoToTheRecordOwnerAndADeactivatedOwnersAreCreatedUnassigned) {
+  test::SimServer s;
+  const int n = 120;
+  ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(n, 1)), SystemClock{}.now_ms()));
+  auto dir = test::temp_dir("cg-plays-owner");
+  ::setenv("CG_PO_TOKEN", test::sim_token, 1);
+  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
+                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_PO_TOKEN}\n  search_requests_per_second: 80\n"
+                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "  categorical_properties: [contract_type]\n  rounds: 30\n"
+                     "plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n"
+                     "plays_settings:\n  salt: owners\n";
+  auto cfg = config::parse_config(yaml, "owners.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().what();
+  boost::asio::io_context io;
+  auto app = app::App::create(*cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  ASSERT_GT(r->plays.treatment, 40u);
+  EXPECT_EQ(r->tasks_created, r->plays.treatment);
+  const auto tasks = s.sim().by_company("tasks", "hubspot_owner_id");
+  EXPECT_EQ(s.sim().count("tasks"), r->plays.treatment);
+  ASSERT_EQ(tasks.size(), r->plays.treatment);
+  std::map<std::string, int> per_owner;
+  for (const auto& [company, owner] : tasks) {
+    const auto expected = test::seed_owner(std::stoi(company) - 100000);
+    EXPECT_EQ(owner, expected == "71000003" ? "" : expected) << "task for company " << company;
+    ++per_owner[expected];
+  }
+  // Every case was met: two active owners, the deactivated one, and no owner at all.
+  EXPECT_EQ(per_owner.size(), 4u);
+  EXPECT_NE(logs.find("refused with its record's owner"), std::string::npos) << logs;
+  // The store keeps the owner the CRM holds, deactivated or not.
+  EXPECT_EQ((*app)->store().owners_of({"100002"}).at("100002"), "71000003");
+  EXPECT_TRUE((*app)->store().owners_of({"100003"}).empty());
   std::filesystem::remove_all(dir);
 }

@@ -61,12 +61,14 @@ TEST(SalesforceMapping, RecordsErrorsAndLimits) {
   EXPECT_EQ(salesforce::error_code(R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])"),
             "REQUEST_LIMIT_EXCEEDED");
   auto page = salesforce::parse_query_page(
-      R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2","records":[{"attributes":{"type":"Account"},"Id":"001A","Name":"Acme","Tenure_Months__c":12.0,"ChurnGuard_Risk_Score__c":42.0,"ChurnGuard_Holdout__c":false,"ChurnGuard_Scored_At__c":"2026-11-24T14:02:11.000+0000","SystemModstamp":"2026-11-24T14:02:11.000+0000","IsDeleted":false}]})");
+      R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2","records":[{"attributes":{"type":"Account"},"Id":"001A","Name":"Acme","OwnerId":"005A","Tenure_Months__c":12.0,"ChurnGuard_Risk_Score__c":42.0,"ChurnGuard_Holdout__c":false,"ChurnGuard_Scored_At__c":"2026-11-24T14:02:11.000+0000","SystemModstamp":"2026-11-24T14:02:11.000+0000","IsDeleted":false}]})");
   ASSERT_TRUE(page);
   EXPECT_EQ(*page->next_url, "/services/data/v62.0/query/01g-2");
   auto c = salesforce::to_customer(page->records[0].as_object(), "Name");
   EXPECT_EQ(c.id, "001A");
   EXPECT_EQ(c.properties.at("tenure_months"), "12");
+  EXPECT_EQ(c.owner_id, "005A");  // the record's owner, not a model property
+  EXPECT_EQ(c.properties.count("owner_id"), 0u);
   EXPECT_EQ(c.churnguard.at("risk_score"), "42");
   EXPECT_EQ(c.churnguard.at("holdout"), "false");
   EXPECT_EQ(c.churnguard.at("scored_at"), "2026-11-24T14:02:11.000Z");  // as we write it
@@ -107,8 +109,9 @@ namespace {
 struct Org {
   test::SfSimServer s;
   std::filesystem::path dir = test::temp_dir("cg-sf");
-  explicit Org(sim::SalesforceSimOptions o = {}, int customers = 300) : s(std::move(o)) {
-    auto seeded = s.sim().load_seed(test::make_seed(customers, 2), SystemClock{}.now_ms());
+  explicit Org(sim::SalesforceSimOptions o = {}, int customers = 300, bool owners = false) : s(std::move(o)) {
+    auto seed = test::make_seed(customers, 2);
+    auto seeded = s.sim().load_seed(owners ? test::with_owners(seed) : seed, SystemClock{}.now_ms());
     if (!seeded) throw std::runtime_error(seeded.error().what());
   }
   ~Org() { std::filesystem::remove_all(dir); }
@@ -460,4 +463,36 @@ TEST(SalesforceEndToEnd, PlayTasksAreCreatedOnTheAccountsInCollections) {
   EXPECT_EQ(org.s.sim().calls().at("POST composite/sobjects") - 1, 2);  // ceil(treated / 200) task calls (+1 for FLS)
   for (const auto& a : d.app->store().assignments())
     EXPECT_EQ(*org.s.sim().field("Account", a.customer_id, "ChurnGuard_Holdout__c"), a.arm == "holdout" ? "true" : "false");
+}
+
+// A play's task is assigned to the Account's owner (OwnerId), not left with the integration
+// user; an owner Salesforce refuses (deactivated) does not cost the customer its task.
+TEST(SalesforceEndToEnd, PlayTasksAreAssignedToTheAccountOwner) {
+  Org org({}, 120, true);
+  auto cfg = org.config("plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n");
+  Daemon d(cfg);
+  auto r = d.pass();
+  ASSERT_TRUE(r) << r.error().what() << d.logs;
+  EXPECT_EQ(r->tasks_created, r->plays.treatment);
+  const auto tasks = org.s.sim().ids("Task");
+  ASSERT_EQ(tasks.size(), r->plays.treatment);
+  const std::string integration = "005000000000001AAA";
+  std::map<std::string, int> per_owner;  // seed owner -> tasks
+  for (const auto& t : tasks) {
+    const auto account = org.s.sim().field("Task", t, "WhatId");
+    ASSERT_TRUE(account) << t;
+    const auto owner = *org.s.sim().field("Account", *account, "OwnerId");
+    const auto seed_owner = test::seed_owner(std::stoi(org.s.sim().field("Account", *account, "Name")->substr(8)) - 100000);
+    ++per_owner[seed_owner];
+    if (seed_owner.empty()) {
+      EXPECT_EQ(owner, integration);  // an unowned seed account belongs to the integration user
+    } else {
+      EXPECT_NE(owner, integration);
+      EXPECT_EQ(d.app->store().owners_of({*account}).at(*account), owner);
+    }
+    const bool active = org.s.sim().field("User", owner, "IsActive") == "true";
+    EXPECT_EQ(*org.s.sim().field("Task", t, "OwnerId"), active ? owner : integration) << "task " << t;
+  }
+  EXPECT_EQ(per_owner.size(), 4u);  // two active owners, the deactivated one, none
+  EXPECT_NE(d.logs.find("INACTIVE_OWNER_OR_USER"), std::string::npos) << d.logs;
 }

@@ -29,6 +29,26 @@ TEST(Store, MigratesToTheCurrentVersion) {
   EXPECT_EQ(s->version(), store::schema_version);
 }
 
+TEST(Store, KeepsEachCustomersOwnerAsTheCrmLastSaidIt) {
+  auto s = mem();
+  auto b = page(500);
+  b.customers[0].owner_id = "71000001";
+  b.customers.push_back({"2", "Beta", {}, {}, 500});  // no owner
+  ASSERT_TRUE(s->store_batch("hubspot.customers", b));
+  auto owners = s->owners_of({"1", "2", "3"});
+  ASSERT_EQ(owners.size(), 1u);
+  EXPECT_EQ(owners.at("1"), "71000001");
+  b.customers[0].owner_id = "71000002";  // reassigned in the CRM
+  b.customers[1].owner_id = "71000001";
+  ASSERT_TRUE(s->store_batch("hubspot.customers", b));
+  owners = s->owners_of({"1", "2"});
+  EXPECT_EQ(owners.at("1"), "71000002");
+  EXPECT_EQ(owners.at("2"), "71000001");
+  b.customers[0].owner_id.clear();  // and unassigned
+  ASSERT_TRUE(s->store_batch("hubspot.customers", b));
+  EXPECT_FALSE(s->owners_of({"1"}).count("1"));
+}
+
 TEST(Store, UpsertsPagesAndAdvancesTheWatermarkOnly) {
   auto s = mem();
   ASSERT_TRUE(s->store_batch("hubspot.customers", page(500)));
@@ -115,6 +135,7 @@ TEST(Store, UpgradesAnOlderStoreWithoutLosingData) {
   ASSERT_EQ(cs.size(), 1u);
   EXPECT_EQ(cs[0].properties.at("plan"), "pro");
   EXPECT_EQ((*s)->activities().size(), 1u);
+  EXPECT_TRUE((*s)->owners_of({"7"}).empty());  // no owner known until the next sync
   EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::others_all, std::filesystem::perms::none);
   std::filesystem::remove(path);
 }

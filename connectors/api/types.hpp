@@ -18,6 +18,8 @@ struct CustomerRecord {
   Properties churnguard;      // our own fields as currently stored in the CRM (contract names)
   std::int64_t modified_ms = 0;
   bool archived = false;
+  std::string owner_id;       // the CRM user who owns the record (HubSpot hubspot_owner_id,
+                              // Salesforce OwnerId); empty when it has none
 };
 
 // A person at a customer, with the marketing e-mail counters the CRM keeps on them.
@@ -78,6 +80,8 @@ struct TaskRequest {
   std::string key;          // the caller's id for it, echoed in the result
   std::string customer_id;
   std::string subject, body;
+  std::string owner_id;     // assigned to this CRM user; empty: the CRM's default (HubSpot:
+                            // unassigned; Salesforce: the integration user)
 };
 struct TaskResult {
   std::string key;

@@ -148,7 +148,7 @@ awaitable<Result<Response>> HubspotConnector::call(Request req) {
 }
 
 std::vector<std::string> HubspotConnector::customer_properties() const {
-  std::set<std::string> props{"createdate", modified_property(crm::ObjectKind::customers)};
+  std::set<std::string> props{"createdate", "hubspot_owner_id", modified_property(crm::ObjectKind::customers)};
   if (is_contacts()) props.insert({"firstname", "lastname", "email", "associatedcompanyid"});
   else props.insert({"name", "domain"});
   for (const auto& p : opts_.properties) props.insert(p);
@@ -357,6 +357,7 @@ crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std
       const auto& t = tasks[j];
       json::object props{{"hs_task_subject", t.subject}, {"hs_task_body", t.body}, {"hs_timestamp", now},
                          {"hs_task_priority", "HIGH"}, {"hs_task_status", "NOT_STARTED"}, {"hs_task_type", "TODO"}};
+      if (!t.owner_id.empty()) props["hubspot_owner_id"] = t.owner_id;  // in that owner's task queue
       json::array types{json::object{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", assoc}}};
       json::array assocs{json::object{{"to", json::object{{"id", t.customer_id}}}, {"types", std::move(types)}}};
       // With a trace id per input, HubSpot creates the good ones and reports the rest (207).

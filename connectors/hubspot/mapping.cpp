@@ -107,7 +107,9 @@ crm::CustomerRecord to_customer(const json::object& r, const std::string& modifi
     for (auto& [k, v] : props->as_object()) {
       if (!v.is_string()) continue;
       std::string key(k);
-      if (auto* f = crm::find_field_by_hubspot(key))
+      if (key == "hubspot_owner_id")
+        c.owner_id = std::string(v.as_string());
+      else if (auto* f = crm::find_field_by_hubspot(key))
         c.churnguard[std::string(f->logical)] = std::string(v.as_string());
       else
         c.properties[key] = std::string(v.as_string());

@@ -137,6 +137,10 @@ crm::CustomerRecord to_customer(const json::object& r, const std::string& name_f
     std::string key(k);
     if (key == "attributes" || key == "Id" || key == "SystemModstamp" || key == "IsDeleted" || v.is_null() || v.is_object())
       continue;
+    if (key == "OwnerId") {
+      c.owner_id = text_of(v);
+      continue;
+    }
     bool ours = false;
     for (const auto& f : crm::field_contract)
       if (f.salesforce == key) {

@@ -209,7 +209,7 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
     case crm::ObjectKind::customers: {
       object = opts_.object;
       all_rows = true;
-      std::set<std::string> f{"CreatedDate", "IsDeleted"};
+      std::set<std::string> f{"CreatedDate", "IsDeleted", "OwnerId"};
       if (contacts_are_customers) f.insert({"FirstName", "LastName", "Email", "AccountId", "Name"});
       else f.insert("Name");
       for (const auto& x : opts_.fields) f.insert(x);
@@ -300,10 +300,13 @@ crm::Task<std::vector<crm::TaskResult>> SalesforceConnector::create_tasks(const 
   for (std::size_t i = 0; i < tasks.size(); i += collection_limit) {
     const auto end = std::min(tasks.size(), i + collection_limit);
     json::array records;
-    for (std::size_t j = i; j < end; ++j)
-      records.push_back(json::object{{"attributes", json::object{{"type", "Task"}}}, {link, tasks[j].customer_id},
-                                     {"Subject", tasks[j].subject.substr(0, 255)}, {"Description", tasks[j].body},
-                                     {"Priority", "High"}, {"Status", "Not Started"}});
+    for (std::size_t j = i; j < end; ++j) {
+      json::object rec{{"attributes", json::object{{"type", "Task"}}}, {link, tasks[j].customer_id},
+                       {"Subject", tasks[j].subject.substr(0, 255)}, {"Description", tasks[j].body},
+                       {"Priority", "High"}, {"Status", "Not Started"}};
+      if (!tasks[j].owner_id.empty()) rec["OwnerId"] = tasks[j].owner_id;  // in that owner's task list
+      records.push_back(std::move(rec));
+    }
     json::object body{{"allOrNone", false}, {"records", std::move(records)}};
     Request req{http::verb::post, base_ + "/composite/sobjects", json::serialize(body)};
     auto r = co_await call(std::move(req));

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <sstream>
 
 namespace cg::app {
@@ -112,6 +113,7 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
   for (const auto& a : all)
     if (!done.count({a.id, "task"})) ids.insert(a.customer_id);  // a task's body quotes the reasons
   const auto scores = store_->score_history_of(ids, std::numeric_limits<std::int64_t>::max());
+  const auto owners = store_->owners_of(ids);  // a task goes to whoever owns the record
   std::vector<crm::TaskRequest> tasks;
   std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>> hooks;
   for (const auto& a : all) {
@@ -123,13 +125,35 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
       std::string subject = "ChurnGuard " + p->kind + ": " + (p->offer_text.empty() ? p->id : p->offer_text);
       std::string body = "Churn risk " + std::to_string(a.score) + ". Why: " + reasons +
                          (p->description.empty() ? "" : "\nPlay: " + p->description);
-      tasks.push_back({std::to_string(a.id), a.customer_id, subject, body});
+      const auto owner = owners.find(a.customer_id);
+      tasks.push_back({std::to_string(a.id), a.customer_id, subject, body, owner == owners.end() ? "" : owner->second});
     }
     if (p->call_webhook && !done.count({a.id, "webhook"})) hooks.emplace_back(&a, &*p);
   }
   if (!tasks.empty()) {
     auto r = co_await crm_->create_tasks(tasks);
     if (!r) co_return r.error();
+    // An owner the CRM refuses (deactivated, or no longer a user) must not cost the customer its
+    // task: those are created once more, unassigned, and the owner's refusal is logged.
+    std::map<std::string, std::size_t> asked, answered;  // key -> index in tasks, in *r
+    for (std::size_t i = 0; i < tasks.size(); ++i) asked[tasks[i].key] = i;
+    std::vector<crm::TaskRequest> unowned;
+    for (std::size_t i = 0; i < r->size(); ++i) {
+      const auto& t = (*r)[i];
+      answered[t.key] = i;
+      const auto q = asked.find(t.key);
+      if (t.ok || q == asked.end() || tasks[q->second].owner_id.empty()) continue;
+      log::warn("plays", "task for assignment " + t.key + " refused with its record's owner (" + t.error +
+                             "); creating it unassigned");
+      unowned.push_back(tasks[q->second]);
+      unowned.back().owner_id.clear();
+    }
+    if (!unowned.empty()) {
+      auto again = co_await crm_->create_tasks(unowned);
+      if (!again) co_return again.error();
+      for (const auto& t : *again)
+        if (auto at = answered.find(t.key); at != answered.end()) (*r)[at->second] = t;
+    }
     for (const auto& t : *r) {
       if (auto rec = store_->record_action(std::stoll(t.key), "task", t.ok, t.ok ? t.task_id : t.error, now); !rec)
         co_return rec.error();

@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 6> migrations{R"sql(
+inline constexpr std::array<std::string_view, 7> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -141,6 +141,10 @@ CREATE TABLE play_actions (
 R"sql(
 CREATE INDEX outbox_pending ON outbox(id) WHERE status = 'pending';
 CREATE INDEX play_assignments_open ON play_assignments(ends_ms) WHERE outcome IS NULL;
+)sql",
+// 7: who owns each customer's record in the CRM, so that a play's task goes to that person.
+R"sql(
+ALTER TABLE customers ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
 )sql"};
 
 }  // namespace cg::store

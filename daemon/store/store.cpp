@@ -137,10 +137,10 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement cust(*db_,
-                           "INSERT INTO customers(id, name, properties, crm_fields, modified_ms, archived) "
-                           "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                           "INSERT INTO customers(id, name, properties, crm_fields, modified_ms, archived, owner_id) "
+                           "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                            "properties=excluded.properties, crm_fields=excluded.crm_fields, "
-                           "modified_ms=excluded.modified_ms, archived=excluded.archived");
+                           "modified_ms=excluded.modified_ms, archived=excluded.archived, owner_id=excluded.owner_id");
     for (const auto& c : batch.customers) {
       cust.bind(1, c.id);
       cust.bind(2, c.name);
@@ -148,6 +148,7 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       cust.bind(4, to_json(c.churnguard));
       cust.bind(5, static_cast<int64_t>(c.modified_ms));
       cust.bind(6, c.archived ? 1 : 0);
+      cust.bind(7, c.owner_id);
       cust.exec();
       cust.reset();
     }
@@ -258,6 +259,17 @@ std::vector<Customer> Store::customers_of(const std::set<std::string>& ids) cons
   for (const auto& id : ids) {
     q.bind(1, id);
     if (q.executeStep()) out.push_back(read_customer(q));
+    q.reset();
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Store::owners_of(const std::set<std::string>& ids) const {
+  std::map<std::string, std::string> out;
+  SQLite::Statement q(*db_, "SELECT owner_id FROM customers WHERE id=? AND owner_id <> ''");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    if (q.executeStep()) out[id] = q.getColumn(0).getString();
     q.reset();
   }
   return out;

@@ -18,7 +18,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 
 struct Customer {
   std::string id;
@@ -144,6 +144,8 @@ class Store {
   // The same for a few customers (an incremental re-score).
   [[nodiscard]] std::vector<Customer> customers_of(const std::set<std::string>& ids) const;
   [[nodiscard]] std::vector<Activity> activities_of(const std::set<std::string>& ids) const;
+  // The CRM user who owns each of these customers' records (customers without one are left out).
+  [[nodiscard]] std::map<std::string, std::string> owners_of(const std::set<std::string>& ids) const;
   // Usage events per customer since `since_ms`, for population-relative measures.
   [[nodiscard]] std::map<std::string, double> usage_counts_since(std::int64_t since_ms) const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;

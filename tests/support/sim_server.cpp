@@ -75,6 +75,22 @@ SfSimServer::~SfSimServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::string seed_owner(int i) { return i % 4 == 3 ? "" : std::to_string(71000001 + i % 4); }
+
+std::string with_owners(const std::string& seed) {
+  auto v = json::parse(seed).as_object();
+  json::array owners;
+  const char* names[] = {"Ana", "Ben", "Cy"};
+  for (int k = 0; k < 3; ++k)
+    owners.push_back(json::object{{"id", seed_owner(k)}, {"firstName", names[k]}, {"lastName", "Owner"},
+                                  {"email", std::string(names[k]) + "@owners.example"}, {"active", k != 2}});
+  v["owners"] = std::move(owners);
+  int i = 0;
+  for (auto& c : v["companies"].as_array())
+    if (auto owner = seed_owner(i++); !owner.empty()) c.as_object()["owner"] = owner;
+  return json::serialize(v);
+}
+
 std::string make_seed(int companies, int tickets_each, bool same_stamp) {
   json::array cs, ts;
   const char* contracts[] = {"Month-to-month", "One year", "Two year"};

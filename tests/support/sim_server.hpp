@@ -71,6 +71,11 @@ class SfSimServer {
 // With same_stamp, every company has the same last-modified time.
 std::string make_seed(int companies, int tickets_each, bool same_stamp = false);
 
+// The seed with account owners: 71000001 and 71000002 active, 71000003 deactivated; company i is
+// owned by owner i % 4 (the fourth has none). seed_owner(i) is that owner's id, or "".
+std::string with_owners(const std::string& seed);
+std::string seed_owner(int company_index);
+
 // A fresh temporary directory, removed by the caller's fixture.
 std::filesystem::path temp_dir(const std::string& prefix);
 
