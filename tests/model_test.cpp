@@ -103,6 +103,17 @@ TEST(Scoring, ReasonsGroupOneHotColumnsAndUsePhrases) {
   EXPECT_EQ(r[1], "tenure: 3");
 }
 
+TEST(Scoring, ReasonsSumALongOneHotRunAndASourceSplitAcrossTheRow) {
+  // state has a run of six columns and a seventh after tenure: all seven are its sum.
+  std::vector<std::string> sources{"state", "state", "state", "state", "state", "state", "tenure", "state", "plan"};
+  const scoring::ReasonWriter w(sources, {});
+  float contrib[] = {0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.75f, 0.2f, 0.72f, 0.0f};
+  // state without its last column (0.6) would come third; with it (0.8) it is first.
+  EXPECT_EQ(w.sentence(contrib, {"CA", "12", "pro"}), "state: CA; tenure: 12; plan: pro");
+  contrib[7] = -0.2f;  // 0.4 now: last
+  EXPECT_EQ(w.sentence(contrib, {"CA", "12", "pro"}), "tenure: 12; plan: pro; state: CA");
+}
+
 TEST(Scoring, ReasonSentenceKeepsTheStrongestThreeInOrder) {
   std::vector<std::string> sources{"a", "b", "c", "d", "e", "f"};
   const scoring::ReasonWriter w(sources, {{"c", "C is {value}!"}, {"e", "plain E"}});

@@ -27,7 +27,8 @@ std::string tier_for(int score, const config::TierThresholds& t) {
 ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
                            const std::map<std::string, std::string>& phrases) {
   std::map<std::string, std::size_t> index;
-  for (const auto& s : column_sources) {
+  for (std::size_t c = 0; c < column_sources.size(); ++c) {
+    const auto& s = column_sources[c];
     auto [it, fresh] = index.emplace(s, sources_.size());
     if (fresh) {
       sources_.push_back(s);
@@ -35,7 +36,11 @@ ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
       phrases_.push_back(p == phrases.end() ? s + ": {value}" : p->second);
       value_at_.push_back(phrases_.back().find(kValue));
     }
-    source_of_column_.push_back(it->second);
+    const auto src = static_cast<std::uint32_t>(it->second), col = static_cast<std::uint32_t>(c);
+    if (!runs_.empty() && runs_.back().source == src && runs_.back().end == col)
+      ++runs_.back().end;
+    else
+      runs_.push_back({src, col, col + 1});
   }
 }
 
@@ -45,14 +50,23 @@ std::size_t ReasonWriter::pick(const float* contrib, std::size_t k, std::size_t*
   Scratch<double, 128> sums(sources_.size());
   double* sum = sums.data();
   std::fill(sum, sum + sources_.size(), 0.0);
-  const std::size_t cols = source_of_column_.size();
-  for (std::size_t c = 0; c < cols; ++c) sum[source_of_column_[c]] += contrib[c];
-  // k is small: keep the best k in a sorted array as the sources go by.
+  for (const auto& r : runs_) {
+    // Four independent sums: a long one-hot run (a state, a plan) is not one chain of dependent adds.
+    double a[4] = {0, 0, 0, 0};
+    auto c = r.begin;
+    for (; c + 4 <= r.end; c += 4)
+      for (int j = 0; j < 4; ++j) a[j] += contrib[c + j];
+    for (; c < r.end; ++c) a[0] += contrib[c];
+    sum[r.source] += (a[0] + a[1]) + (a[2] + a[3]);
+  }
+  // k is small: keep the best k in a sorted array as the sources go by. One test against the
+  // bar to beat (0.01 log-odds: only what pushes risk up, and clearly; then the k-th best) turns
+  // most sources away, and soon predictably so.
   std::size_t n = 0;
+  double bar = 0.01;
   for (std::size_t s = 0; s < sources_.size(); ++s) {
     const double v = sum[s];
-    if (!(v > 0.01)) continue;  // only what pushes risk up, and clearly
-    if (n == k && !(v > sum[out[k - 1]])) continue;
+    if (!(v > bar)) continue;
     std::size_t at = std::min(n, k - 1);
     while (at > 0 && sum[out[at - 1]] < v) {
       out[at] = out[at - 1];
@@ -60,6 +74,7 @@ std::size_t ReasonWriter::pick(const float* contrib, std::size_t k, std::size_t*
     }
     out[at] = s;
     n = std::min(n + 1, k);
+    if (n == k) bar = sum[out[k - 1]];
   }
   return n;
 }

@@ -4,6 +4,7 @@
 // rendered through the configured phrases with "{value}" replaced by the customer's value.
 #include "config/config.hpp"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,7 +31,12 @@ class ReasonWriter {
   void render(std::size_t source, const std::vector<std::string>& display, std::string& out) const;
   std::vector<std::string> sources_, phrases_;
   std::vector<std::size_t> value_at_;  // where "{value}" is in each phrase (npos: nowhere)
-  std::vector<std::size_t> source_of_column_;
+  // Consecutive columns of one source (a property's one-hot columns sit together): summed in a
+  // register, one store per run, not one dependent read-modify-write of the source's sum per column.
+  struct Run {
+    std::uint32_t source, begin, end;
+  };
+  std::vector<Run> runs_;
 };
 
 inline std::vector<std::string> top_reasons(const float* contributions, const std::vector<std::string>& sources,
