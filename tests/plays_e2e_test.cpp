@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 using namespace cg;
 
@@ -29,6 +30,30 @@ struct Receiver {
                         },
                         {"localhost"}, {"127.0.0.1"}};
 };
+
+// The daemon's config against the simulator, with the given plays (and settings) appended.
+config::Config with_plays(const test::SimServer& s, const std::filesystem::path& dir, const std::string& plays) {
+  ::setenv("CG_PE_TOKEN", test::sim_token, 1);
+  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
+                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_PE_TOKEN}\n  search_requests_per_second: 80\n"
+                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
+                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "  categorical_properties: [contract_type]\n  rounds: 60\n" + plays;
+  auto cfg = config::parse_config(yaml, "plays.yaml");
+  if (!cfg) throw std::runtime_error(cfg.error().what());
+  return *cfg;
+}
+
+// A full pass (sync, train, score, plays, write-back), and what it logged.
+struct Pass {
+  Result<app::PipelineReport> report;
+  std::string logs;
+};
+Pass full_pass(app::App& app, boost::asio::io_context& io) {
+  testing::internal::CaptureStderr();
+  auto r = app::run_sync(io, app.run_pipeline(true, true));
+  return {std::move(r), testing::internal::GetCapturedStderr()};
+}
 }  // namespace
 
 TEST(PlaysEndToEnd, TreatedGetActionsHoldoutsGetNoneAndNothingRepeats) {
@@ -37,25 +62,16 @@ TEST(PlaysEndToEnd, TreatedGetActionsHoldoutsGetNoneAndNothingRepeats) {
   ASSERT_TRUE(s.sim().load_seed(test::make_seed(n, 2), SystemClock{}.now_ms()));
   Receiver hook;
   auto dir = test::temp_dir("cg-plays-e2e");
-  ::setenv("CG_PE_TOKEN", test::sim_token, 1);
   ::setenv("CG_PE_SECRET", "play-webhook-secret-0123456789", 1);
-  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
-                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_PE_TOKEN}\n  search_requests_per_second: 80\n"
-                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
-                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
-                     "  categorical_properties: [contract_type]\n  rounds: 60\n"
-                     "plays:\n  - id: save-offer\n    kind: offer\n    when: {tiers: [medium, high, critical]}\n"
-                     "    offer: {text: 15% off renewal, value: 10}\n    holdout: 0.2\n    call_webhook: true\n"
-                     "plays_settings:\n  salt: e2e\n  webhook_url: " + hook.tls.base_url() + "/hooks/churnguard\n"
-                     "  webhook_secret: {env: CG_PE_SECRET}\n  webhook_ca_file: " + hook.tls.ca_file() + "\n";
-  auto cfg = config::parse_config(yaml, "plays.yaml");
-  ASSERT_TRUE(cfg) << cfg.error().what();
+  auto cfg = with_plays(s, dir,
+                        "plays:\n  - id: save-offer\n    kind: offer\n    when: {tiers: [medium, high, critical]}\n"
+                        "    offer: {text: 15% off renewal, value: 10}\n    holdout: 0.2\n    call_webhook: true\n"
+                        "plays_settings:\n  salt: e2e\n  webhook_url: " + hook.tls.base_url() + "/hooks/churnguard\n"
+                        "  webhook_secret: {env: CG_PE_SECRET}\n  webhook_ca_file: " + hook.tls.ca_file() + "\n");
   boost::asio::io_context io;
-  auto app = app::App::create(*cfg, io);
+  auto app = app::App::create(cfg, io);
   ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto first = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  auto [first, logs] = full_pass(**app, io);
   ASSERT_TRUE(first) << first.error().what() << logs;
   const auto& p = first->plays;
   ASSERT_GT(p.enrolled, 20u);
@@ -113,22 +129,13 @@ TEST(PlaysEndToEnd, TasksGoToTheRecordOwnerAndADeactivatedOwnersAreCreatedUnassi
   const int n = 120;
   ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(n, 1)), SystemClock{}.now_ms()));
   auto dir = test::temp_dir("cg-plays-owner");
-  ::setenv("CG_PO_TOKEN", test::sim_token, 1);
-  std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
-                     "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_PO_TOKEN}\n  search_requests_per_second: 80\n"
-                     "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
-                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
-                     "  categorical_properties: [contract_type]\n  rounds: 30\n"
-                     "plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n"
-                     "plays_settings:\n  salt: owners\n";
-  auto cfg = config::parse_config(yaml, "owners.yaml");
-  ASSERT_TRUE(cfg) << cfg.error().what();
+  auto cfg = with_plays(s, dir,
+                        "plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n"
+                        "plays_settings:\n  salt: owners\n");
   boost::asio::io_context io;
-  auto app = app::App::create(*cfg, io);
+  auto app = app::App::create(cfg, io);
   ASSERT_TRUE(app) << app.error().what();
-  testing::internal::CaptureStderr();
-  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
-  auto logs = testing::internal::GetCapturedStderr();
+  auto [r, logs] = full_pass(**app, io);
   ASSERT_TRUE(r) << r.error().what() << logs;
   ASSERT_GT(r->plays.treatment, 40u);
   EXPECT_EQ(r->tasks_created, r->plays.treatment);
