@@ -868,9 +868,9 @@ Response SalesforceSim::collections(const Request& req, bool create) {
   json::array results;
   if (create) {
     // Creates (FieldPermissions from setup): validate, then commit unless allOrNone and one fails.
-    std::vector<std::string> errors;
+    std::vector<std::string> errors, error_fields;  // "CODE: message", and the field it is about
     for (const auto& it : items) {
-      std::string err;
+      std::string err, field;
       if (it.type == "FieldPermissions") {
         auto field = it.values.count("Field") ? std::string(it.values.at("Field").as_string()) : std::string();
         auto dot = field.find('.');
@@ -884,7 +884,10 @@ Response SalesforceSim::collections(const Request& req, bool create) {
             const auto& v = it.values.at(ref);
             const std::string id = v.is_string() ? std::string(v.as_string()) : "";
             const std::string obj = id.starts_with("003") ? "Contact" : "Account";
-            if (!objects_[obj].count(id)) err = std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id;
+            if (!objects_[obj].count(id)) {
+              err = std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id;
+              field = ref;
+            }
           }
         if (err.empty() && !it.values.count("Subject")) err = "REQUIRED_FIELD_MISSING: Required fields are missing: [Subject]";
         if (err.empty() && it.values.count("OwnerId")) {
@@ -895,17 +898,21 @@ Response SalesforceSim::collections(const Request& req, bool create) {
             err = "INVALID_CROSS_REFERENCE_KEY: invalid cross reference id";
           else if (auto a = u->second.f.find("IsActive"); a != u->second.f.end() && a->second.is_bool() && !a->second.as_bool())
             err = "INACTIVE_OWNER_OR_USER: operation performed with inactive user [" + id + "] as owner of task";
+          if (!err.empty()) field = "OwnerId";
         }
       }
       errors.push_back(err);
+      error_fields.push_back(field);
     }
     bool any = std::any_of(errors.begin(), errors.end(), [](auto& e) { return !e.empty(); });
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!errors[i].empty() || (all_or_none && any)) {
         std::string e = errors[i].empty() ? "ALL_OR_NONE_OPERATION_ROLLED_BACK: Record rolled back because not all records were valid and the request was using AllOrNone header" : errors[i];
         auto colon = e.find(": ");
+        json::array fields;
+        if (!errors[i].empty() && !error_fields[i].empty()) fields.emplace_back(error_fields[i]);
         results.push_back(json::object{{"success", false}, {"errors", json::array{json::object{
-            {"statusCode", e.substr(0, colon)}, {"message", e.substr(colon + 2)}, {"fields", json::array{}}}}}});
+            {"statusCode", e.substr(0, colon)}, {"message", e.substr(colon + 2)}, {"fields", std::move(fields)}}}}});
         continue;
       }
       std::string id = new_id(items[i].type);

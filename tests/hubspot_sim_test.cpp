@@ -10,6 +10,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "connectors/transport/https_client.hpp"
 
 using namespace cg;
@@ -316,4 +318,30 @@ TEST(HubspotSim, OfferWorkflowTemplateIsCreatedOnceWithTheHoldoutExclusion) {
   EXPECT_NE(body.find(R"("values":["offer"])"), std::string::npos);
   EXPECT_NE(body.find(R"("property":"churnguard_holdout")"), std::string::npos);
   EXPECT_NE(body.find(R"("value":false)"), std::string::npos);
+}
+
+// A batch of tasks: each reports for itself (207), and a refused owner is told apart from
+// another failure, since only the first is worth creating again without an owner.
+TEST(HubspotSim, TasksSayWhetherTheirOwnerWasRefused) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(4, 0)), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  std::vector<crm::TaskRequest> tasks{{"1", "100000", "Call", "body", "71000001"},   // active owner
+                                      {"2", "100001", "Call", "body", "71000003"},   // deactivated
+                                      {"3", "999999", "Call", "body", "71000001"},   // no such company
+                                      {"4", "100003", "Call", "body", ""}};          // unassigned
+  auto r = run_sync(c.io, c.crm->create_tasks(tasks));
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_TRUE((*r)[0].ok);
+  EXPECT_FALSE((*r)[1].ok);
+  EXPECT_TRUE((*r)[1].owner_refused) << (*r)[1].error;
+  EXPECT_FALSE((*r)[2].ok);
+  EXPECT_FALSE((*r)[2].owner_refused) << (*r)[2].error;
+  EXPECT_TRUE((*r)[3].ok);
+  EXPECT_EQ(s.sim().count("tasks"), 2u);
+  const auto made = s.sim().by_company("tasks", "hubspot_owner_id");
+  const std::map<std::string, std::string> owner_of(made.begin(), made.end());
+  EXPECT_EQ(owner_of.at("100000"), "71000001");
+  EXPECT_EQ(owner_of.at("100003"), "");
 }

@@ -496,3 +496,28 @@ TEST(SalesforceEndToEnd, PlayTasksAreAssignedToTheAccountOwner) {
   EXPECT_EQ(per_owner.size(), 4u);  // two active owners, the deactivated one, none
   EXPECT_NE(d.logs.find("INACTIVE_OWNER_OR_USER"), std::string::npos) << d.logs;
 }
+
+// Each Task of a Collections call reports for itself, and a refused owner (deactivated, or not a
+// user: Salesforce names the OwnerId field) is told apart from another failure.
+TEST(SalesforceEndToEnd, TasksSayWhetherTheirOwnerWasRefused) {
+  Org org({}, 4, true);
+  Daemon d(org.config());
+  std::map<int, std::string> account;  // seed index -> Account Id
+  for (const auto& id : org.s.sim().ids("Account"))
+    account[std::stoi(org.s.sim().field("Account", id, "Name")->substr(8)) - 100000] = id;
+  const auto owner = [&](int i) { return *org.s.sim().field("Account", account.at(i), "OwnerId"); };
+  std::vector<crm::TaskRequest> tasks{{"1", account.at(0), "Call", "b", owner(0)},            // active
+                                      {"2", account.at(2), "Call", "b", owner(2)},            // deactivated
+                                      {"3", account.at(1), "Call", "b", "005999999999999AAA"},  // not a user
+                                      {"4", "001999999999999AAA", "Call", "b", owner(0)}};    // no such account
+  auto r = app::run_sync(d.io, d.app->crm().create_tasks(tasks));
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_TRUE((*r)[0].ok);
+  EXPECT_TRUE(!(*r)[1].ok && (*r)[1].owner_refused) << (*r)[1].error;
+  EXPECT_NE((*r)[1].error.find("INACTIVE_OWNER_OR_USER"), std::string::npos);
+  EXPECT_TRUE(!(*r)[2].ok && (*r)[2].owner_refused) << (*r)[2].error;
+  EXPECT_TRUE(!(*r)[3].ok && !(*r)[3].owner_refused) << (*r)[3].error;
+  ASSERT_EQ(org.s.sim().count("Task"), 1u);
+  EXPECT_EQ(org.s.sim().field("Task", org.s.sim().ids("Task")[0], "OwnerId"), owner(0));
+}

@@ -88,6 +88,7 @@ struct TaskResult {
   bool ok = false;
   std::string task_id;      // the CRM's id when ok
   std::string error;
+  bool owner_refused = false;  // refused for the owner it was assigned (deactivated, not a user)
 };
 
 // API calls a connector has made, for cost reports.

@@ -369,7 +369,7 @@ crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std
     auto r = co_await call(std::move(req));
     ++usage_.write_calls;
     if (!r) co_return r.error();
-    std::map<std::string, std::string> failed;
+    std::map<std::string, std::pair<std::string, bool>> failed;  // trace id -> (message, about the owner)
     if (r->status == 207) {
       boost::system::error_code ec;
       auto v = json::parse(r->body, ec);
@@ -379,9 +379,11 @@ crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std
           const auto* ids = ctx && ctx->is_object() ? ctx->as_object().if_contains("objectWriteTraceId") : nullptr;
           std::string msg = e.is_object() && e.as_object().if_contains("message") && e.at("message").is_string()
                                 ? std::string(e.at("message").as_string()) : std::string("failed");
+          // An invalid owner is a property error naming hubspot_owner_id.
+          const bool owner = json::serialize(e).find("hubspot_owner_id") != std::string::npos;
           if (ids && ids->is_array())
             for (const auto& id : ids->as_array())
-              if (id.is_string()) failed[std::string(id.as_string())] = msg;
+              if (id.is_string()) failed[std::string(id.as_string())] = {msg, owner};
         }
     } else if (r->status != 201 && r->status != 200) {
       for (std::size_t j = i; j < end; ++j) out.push_back({tasks[j].key, false, "", describe_error(r->status, r->body)});
@@ -390,7 +392,7 @@ crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std
     for (std::size_t j = i; j < end; ++j) {
       auto f = failed.find(tasks[j].key);
       out.push_back(f == failed.end() ? crm::TaskResult{tasks[j].key, true, "", ""}
-                                      : crm::TaskResult{tasks[j].key, false, "", f->second});
+                                      : crm::TaskResult{tasks[j].key, false, "", f->second.first, f->second.second});
     }
   }
   co_return out;

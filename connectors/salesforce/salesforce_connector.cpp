@@ -323,12 +323,18 @@ crm::Task<std::vector<crm::TaskResult>> SalesforceConnector::create_tasks(const 
       const auto& res = v.as_array()[j - i];
       const bool ok = res.is_object() && field_text(res.as_object(), "success") == "true";
       std::string err;
+      bool owner = false;
       if (!ok && res.is_object())
         if (auto* errs = res.as_object().if_contains("errors"); errs && errs->is_array() && !errs->as_array().empty() &&
-                                                                errs->as_array()[0].is_object())
-          err = field_text(errs->as_array()[0].as_object(), "statusCode") + ": " +
-                field_text(errs->as_array()[0].as_object(), "message");
-      out.push_back({tasks[j].key, ok, ok ? field_text(res.as_object(), "id") : "", err});
+                                                                errs->as_array()[0].is_object()) {
+          const auto& e = errs->as_array()[0].as_object();
+          const auto code = field_text(e, "statusCode");
+          err = code + ": " + field_text(e, "message");
+          owner = code == "INACTIVE_OWNER_OR_USER";
+          if (auto* fields = e.if_contains("fields"); fields && fields->is_array())
+            for (const auto& f : fields->as_array()) owner = owner || (f.is_string() && f.as_string() == "OwnerId");
+        }
+      out.push_back({tasks[j].key, ok, ok ? field_text(res.as_object(), "id") : "", err, owner});
     }
   }
   co_return out;

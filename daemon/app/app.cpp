@@ -134,7 +134,8 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
     auto r = co_await crm_->create_tasks(tasks);
     if (!r) co_return r.error();
     // An owner the CRM refuses (deactivated, or no longer a user) must not cost the customer its
-    // task: those are created once more, unassigned, and the owner's refusal is logged.
+    // task: those are created once more, unassigned, and the owner's refusal is logged. Other
+    // failures (a server error) keep their owner and are retried on a later pass as they were.
     std::map<std::string, std::size_t> asked, answered;  // key -> index in tasks, in *r
     for (std::size_t i = 0; i < tasks.size(); ++i) asked[tasks[i].key] = i;
     std::vector<crm::TaskRequest> unowned;
@@ -142,7 +143,7 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
       const auto& t = (*r)[i];
       answered[t.key] = i;
       const auto q = asked.find(t.key);
-      if (t.ok || q == asked.end() || tasks[q->second].owner_id.empty()) continue;
+      if (t.ok || !t.owner_refused || q == asked.end() || tasks[q->second].owner_id.empty()) continue;
       log::warn("plays", "task for assignment " + t.key + " refused with its record's owner (" + t.error +
                              "); creating it unassigned");
       unowned.push_back(tasks[q->second]);
