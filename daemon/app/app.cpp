@@ -136,24 +136,22 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
     // An owner the CRM refuses (deactivated, or no longer a user) must not cost the customer its
     // task: those are created once more, unassigned, and the owner's refusal is logged. Other
     // failures (a server error) keep their owner and are retried on a later pass as they were.
-    std::map<std::string, std::size_t> asked, answered;  // key -> index in tasks, in *r
-    for (std::size_t i = 0; i < tasks.size(); ++i) asked[tasks[i].key] = i;
+    std::map<std::string, crm::TaskResult*> result_of;  // by key
+    for (auto& t : *r) result_of[t.key] = &t;
     std::vector<crm::TaskRequest> unowned;
-    for (std::size_t i = 0; i < r->size(); ++i) {
-      const auto& t = (*r)[i];
-      answered[t.key] = i;
-      const auto q = asked.find(t.key);
-      if (t.ok || !t.owner_refused || q == asked.end() || tasks[q->second].owner_id.empty()) continue;
-      log::warn("plays", "task for assignment " + t.key + " refused with its record's owner (" + t.error +
+    for (const auto& q : tasks) {
+      const auto t = result_of.find(q.key);
+      if (q.owner_id.empty() || t == result_of.end() || t->second->ok || !t->second->owner_refused) continue;
+      log::warn("plays", "task for assignment " + q.key + " refused with its record's owner (" + t->second->error +
                              "); creating it unassigned");
-      unowned.push_back(tasks[q->second]);
+      unowned.push_back(q);
       unowned.back().owner_id.clear();
     }
     if (!unowned.empty()) {
       auto again = co_await crm_->create_tasks(unowned);
       if (!again) co_return again.error();
       for (const auto& t : *again)
-        if (auto at = answered.find(t.key); at != answered.end()) (*r)[at->second] = t;
+        if (auto at = result_of.find(t.key); at != result_of.end()) *at->second = t;
     }
     for (const auto& t : *r) {
       if (auto rec = store_->record_action(std::stoll(t.key), "task", t.ok, t.ok ? t.task_id : t.error, now); !rec)
