@@ -13,6 +13,8 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <tuple>
+#include <utility>
 #include <variant>
 
 namespace cg::sim {
@@ -879,27 +881,7 @@ Response SalesforceSim::collections(const Request& req, bool create) {
         auto ps = it.values.count("ParentId") ? std::string(it.values.at("ParentId").as_string()) : std::string();
         if (err.empty() && !objects_["PermissionSet"].count(ps)) err = "INVALID_CROSS_REFERENCE_KEY: invalid cross reference id";
       } else if (it.type == "Task") {
-        for (const char* ref : {"WhatId", "WhoId"})
-          if (it.values.count(ref)) {
-            const auto& v = it.values.at(ref);
-            const std::string id = v.is_string() ? std::string(v.as_string()) : "";
-            const std::string obj = id.starts_with("003") ? "Contact" : "Account";
-            if (!objects_[obj].count(id)) {
-              err = std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id;
-              field = ref;
-            }
-          }
-        if (err.empty() && !it.values.count("Subject")) err = "REQUIRED_FIELD_MISSING: Required fields are missing: [Subject]";
-        if (err.empty() && it.values.count("OwnerId")) {
-          const auto& v = it.values.at("OwnerId");
-          const std::string id = v.is_string() ? std::string(v.as_string()) : "";
-          auto u = objects_["User"].find(id);
-          if (u == objects_["User"].end())
-            err = "INVALID_CROSS_REFERENCE_KEY: invalid cross reference id";
-          else if (auto a = u->second.f.find("IsActive"); a != u->second.f.end() && a->second.is_bool() && !a->second.as_bool())
-            err = "INACTIVE_OWNER_OR_USER: operation performed with inactive user [" + id + "] as owner of task";
-          if (!err.empty()) field = "OwnerId";
-        }
+        std::tie(err, field) = task_error(it.values);
       }
       errors.push_back(err);
       error_fields.push_back(field);
@@ -918,7 +900,7 @@ Response SalesforceSim::collections(const Request& req, bool create) {
       std::string id = new_id(items[i].type);
       Record r;
       r.f = items[i].values;
-      if (items[i].type == "Task" && !r.f.count("OwnerId")) r.f["OwnerId"] = user_id_;  // the caller owns it
+      if (items[i].type == "Task" && !r.f.count("OwnerId")) r.f["OwnerId"] = user_id_;  // as create_one
       r.created_ms = r.modstamp_ms = tick();
       objects_[items[i].type][id] = std::move(r);
       results.push_back(json::object{{"id", id}, {"success", true}, {"errors", json::array{}}});
@@ -953,6 +935,25 @@ Response SalesforceSim::collections(const Request& req, bool create) {
   return http::make_response(req, 200, json::serialize(results));
 }
 
+std::pair<std::string, std::string> SalesforceSim::task_error(const std::map<std::string, json::value>& values) {
+  for (const char* ref : {"WhatId", "WhoId"})
+    if (values.count(ref)) {
+      const auto& v = values.at(ref);
+      const std::string id = v.is_string() ? std::string(v.as_string()) : "";
+      const std::string obj = id.starts_with("003") ? "Contact" : "Account";
+      if (!objects_[obj].count(id)) return {std::string("INVALID_CROSS_REFERENCE_KEY: ") + ref + ": id value of incorrect type: " + id, ref};
+    }
+  if (!values.count("Subject")) return {"REQUIRED_FIELD_MISSING: Required fields are missing: [Subject]", "Subject"};
+  if (!values.count("OwnerId")) return {};
+  const auto& v = values.at("OwnerId");
+  const std::string id = v.is_string() ? std::string(v.as_string()) : "";
+  auto u = objects_["User"].find(id);
+  if (u == objects_["User"].end()) return {"INVALID_CROSS_REFERENCE_KEY: invalid cross reference id", "OwnerId"};
+  if (auto a = u->second.f.find("IsActive"); a != u->second.f.end() && a->second.is_bool() && !a->second.as_bool())
+    return {"INACTIVE_OWNER_OR_USER: operation performed with inactive user [" + id + "] as owner of task", "OwnerId"};
+  return {};
+}
+
 Response SalesforceSim::create_one(const Request& req, const std::string& object) {
   if (object != "PermissionSet" && object != "PermissionSetAssignment" && object != "Case" && object != "CaseComment" &&
       object != "Task")
@@ -975,6 +976,15 @@ Response SalesforceSim::create_one(const Request& req, const std::string& object
     auto acct = values.count("AccountId") && values["AccountId"].is_string() ? std::string(values["AccountId"].as_string()) : "";
     if (!acct.empty() && !objects_["Account"].count(acct))
       return sf_error(req, 400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {"AccountId"});
+    if (object == "Task") {
+      auto [err, field] = task_error(values);
+      if (!err.empty()) {
+        auto colon = err.find(": ");
+        return sf_error(req, 400, err.substr(0, colon), err.substr(colon + 2),
+                        field.empty() ? std::vector<std::string>{} : std::vector<std::string>{field});
+      }
+    }
+    if (object != "CaseComment" && !values.count("OwnerId")) values["OwnerId"] = user_id_;  // the caller owns it
     if (object == "Case" && !values.count("Status")) values["Status"] = "New";
     if (object == "Case" && !values.count("IsClosed")) values["IsClosed"] = false;
     if (object == "CaseComment" && !(values.count("ParentId") && values["ParentId"].is_string() &&

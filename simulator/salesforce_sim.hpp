@@ -121,6 +121,9 @@ class SalesforceSim {
   http::Response page(const http::Request& req, const std::string& locator_id);
   http::Response collections(const http::Request& req, bool create);
   http::Response create_one(const http::Request& req, const std::string& object);
+  // What Salesforce says of a Task's references, Subject and owner: {"CODE: message", field}, or
+  // empty strings when the task may be created. Both create paths ask it.
+  std::pair<std::string, std::string> task_error(const std::map<std::string, boost::json::value>& values);
   http::Response tooling_create_field(const http::Request& req);
   http::Response bulk(const http::Request& req, const std::string& rest);
   http::Response limits(const http::Request& req);

@@ -521,3 +521,59 @@ TEST(SalesforceEndToEnd, TasksSayWhetherTheirOwnerWasRefused) {
   ASSERT_EQ(org.s.sim().count("Task"), 1u);
   EXPECT_EQ(org.s.sim().field("Task", org.s.sim().ids("Task")[0], "OwnerId"), owner(0));
 }
+
+// A Task created alone (POST /sobjects/Task) is held to what a Collections create is: the same
+// references, Subject and owner checks, and the caller owns a task created without an owner.
+TEST(SalesforceSim, ATaskCreatedAloneIsCheckedAsInACollection) {
+  sim::SalesforceSimOptions o;
+  o.client_secret = "sim-secret-for-tests";
+  Org org(o, 4, true);
+  boost::asio::io_context io;
+  auto call = [&](boost::beast::http::verb verb, const std::string& target, const std::string& body,
+                  const std::string& token) {
+    http::Request req{verb, target, 11};
+    req.set(boost::beast::http::field::host, "churnguard-sim.my.salesforce.com");
+    req.set(boost::beast::http::field::content_type,
+            token.empty() ? "application/x-www-form-urlencoded" : "application/json");
+    if (!token.empty()) req.set(boost::beast::http::field::authorization, "Bearer " + token);
+    req.body() = body;
+    req.prepare_payload();
+    return *app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> {
+      co_return co_await org.s.sim().handle(req);
+    }());
+  };
+  auto granted = call(boost::beast::http::verb::post, "/services/oauth2/token",
+                      "grant_type=client_credentials&client_id=3MVG9sim.churnguard&client_secret=sim-secret-for-tests", "");
+  ASSERT_EQ(granted.result_int(), 200u) << granted.body();
+  const std::string token(json::parse(granted.body()).at("access_token").as_string());
+  std::map<int, std::string> account;  // seed index -> Account Id
+  for (const auto& id : org.s.sim().ids("Account"))
+    account[std::stoi(org.s.sim().field("Account", id, "Name")->substr(8)) - 100000] = id;
+  const auto owner = [&](int i) { return *org.s.sim().field("Account", account.at(i), "OwnerId"); };
+  auto create = [&](json::object task) {
+    return call(boost::beast::http::verb::post, "/services/data/v62.0/sobjects/Task", json::serialize(task), token);
+  };
+  auto refused = [](const http::Response& r) {
+    auto e = json::parse(r.body()).as_array().at(0).as_object();
+    return std::string(e.at("errorCode").as_string()) + " " + json::serialize(e.at("fields"));
+  };
+  auto deactivated = create({{"WhatId", account.at(2)}, {"Subject", "Call"}, {"OwnerId", owner(2)}});
+  EXPECT_EQ(deactivated.result_int(), 400u);
+  EXPECT_EQ(refused(deactivated), R"(INACTIVE_OWNER_OR_USER ["OwnerId"])");
+  auto stranger = create({{"WhatId", account.at(0)}, {"Subject", "Call"}, {"OwnerId", "005999999999999AAA"}});
+  EXPECT_EQ(refused(stranger), R"(INVALID_CROSS_REFERENCE_KEY ["OwnerId"])");
+  auto nowhere = create({{"WhatId", "001999999999999AAA"}, {"Subject", "Call"}});
+  EXPECT_EQ(refused(nowhere), R"(INVALID_CROSS_REFERENCE_KEY ["WhatId"])");
+  auto untitled = create({{"WhatId", account.at(0)}});
+  EXPECT_EQ(refused(untitled), R"(REQUIRED_FIELD_MISSING ["Subject"])");
+  EXPECT_EQ(org.s.sim().count("Task"), 0u);
+
+  auto assigned = create({{"WhatId", account.at(0)}, {"Subject", "Call"}, {"OwnerId", owner(0)}});
+  auto unassigned = create({{"WhatId", account.at(0)}, {"Subject", "Call"}});
+  ASSERT_EQ(assigned.result_int(), 201u) << assigned.body();
+  ASSERT_EQ(unassigned.result_int(), 201u) << unassigned.body();
+  const std::string a(json::parse(assigned.body()).at("id").as_string());
+  const std::string u(json::parse(unassigned.body()).at("id").as_string());
+  EXPECT_EQ(org.s.sim().field("Task", a, "OwnerId"), owner(0));
+  EXPECT_EQ(org.s.sim().field("Task", u, "OwnerId"), "005000000000001AAA");  // the integration user
+}
