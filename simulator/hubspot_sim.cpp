@@ -539,6 +539,35 @@ std::vector<json::object> HubspotSim::workflows() const {
   return flows_;
 }
 
+// A create-task action (actionTypeId 0-3) links its task to the enrolled record by the
+// association type from tasks to that object, and may assign it to the user a property of the
+// record names: that property must exist.
+std::optional<std::string> HubspotSim::task_action_error(const json::object& action, const std::string& object) const {
+  if (action.at("actionTypeId") != "0-3") return std::nullopt;
+  const auto* fields = action.if_contains("fields");
+  if (!fields || !fields->is_object()) return "action " + json::serialize(action.at("actionId")) + " needs fields";
+  const auto& f = fields->as_object();
+  const std::int64_t task_to = object == "companies" ? 192 : 204;  // HUBSPOT_DEFINED task-to-company / task-to-contact
+  if (const auto* links = f.if_contains("associations"); links && links->is_array())
+    for (const auto& link : links->as_array()) {
+      const auto* target = link.is_object() ? link.as_object().if_contains("target") : nullptr;
+      const auto* type = target && target->is_object() ? target->as_object().if_contains("associationTypeId") : nullptr;
+      const auto* value = link.is_object() ? link.as_object().if_contains("value") : nullptr;
+      const bool enrolled = value && value->is_object() && value->as_object().if_contains("type") &&
+                            value->as_object().at("type") == "ENROLLED_OBJECT";
+      if (enrolled && !(type && type->is_int64() && type->as_int64() == task_to))
+        return "association type " + (type ? json::serialize(*type) : std::string("(none)")) + " does not link a task to " +
+               object + " (" + std::to_string(task_to) + ")";
+    }
+  if (const auto* owner = f.if_contains("owner_assignment"); owner && owner->is_object()) {
+    const auto* value = owner->as_object().if_contains("value");
+    const auto* name = value && value->is_object() ? value->as_object().if_contains("propertyName") : nullptr;
+    if (name && name->is_string() && !props_.at(object).count(std::string(name->as_string())))
+      return "Property " + std::string(name->as_string()) + " does not exist on " + object;
+  }
+  return std::nullopt;
+}
+
 Response HubspotSim::flows(const Request& req) {
   if (req.method() == boost::beast::http::verb::get) {
     json::array results;
@@ -567,6 +596,7 @@ Response HubspotSim::flows(const Request& req) {
         !a.as_object().if_contains("type"))
       return error(req, 400, "VALIDATION_ERROR", "each action needs type, actionId and actionTypeId");
     ids.insert(std::string(a.at("actionId").as_string()));
+    if (auto bad = task_action_error(a.as_object(), object)) return error(req, 400, "VALIDATION_ERROR", *bad);
   }
   if (auto* start = o.if_contains("startActionId"); start && !ids.count(std::string(start->as_string())))
     return error(req, 400, "VALIDATION_ERROR", "startActionId names no action");

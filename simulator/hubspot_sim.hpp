@@ -97,6 +97,7 @@ class HubspotSim {
   http::Response properties(const http::Request& req, const std::string& type, const std::string& rest);
   http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
   // Automation v4: GET (list) and POST (create) /automation/v4/flows.
+  std::optional<std::string> task_action_error(const boost::json::object& action, const std::string& object) const;
   http::Response flows(const http::Request& req);
   std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,

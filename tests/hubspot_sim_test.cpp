@@ -318,6 +318,50 @@ TEST(HubspotSim, OfferWorkflowTemplateIsCreatedOnceWithTheHoldoutExclusion) {
   EXPECT_NE(body.find(R"("values":["offer"])"), std::string::npos);
   EXPECT_NE(body.find(R"("property":"churnguard_holdout")"), std::string::npos);
   EXPECT_NE(body.find(R"("value":false)"), std::string::npos);
+  // Its task goes on the company (task-to-company) and to the company's owner.
+  const auto task = boost::json::serialize(flow.at("actions").as_array().at(0).at("fields"));
+  EXPECT_NE(task.find(R"("associationTypeId":192)"), std::string::npos) << task;
+  EXPECT_NE(task.find(R"("owner_assignment":{"type":"CUSTOM","value":{"type":"OBJECT_PROPERTY","propertyName":"hubspot_owner_id"}})"),
+            std::string::npos) << task;
+}
+
+// Where customers are contacts, the workflow enrols contacts and links its task to the contact:
+// HubSpot refuses a task-to-company association on a contact's task.
+TEST(HubspotSim, OfferWorkflowOnContactsLinksItsTaskToTheContact) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::make_seed(5, 0), SystemClock{}.now_ms()));
+  boost::asio::io_context io;
+  hubspot::HubspotOptions o;
+  o.base_url = s.base_url();
+  o.ca_file = s.ca_file();
+  o.token = Secret(test::sim_token);
+  o.object = "contacts";
+  o.properties = {"churned"};
+  Result<void> err;
+  auto crm = hubspot::make_hubspot_connector(io.get_executor(), std::move(o), &err);
+  ASSERT_TRUE(crm) << err.error().what();
+  ASSERT_TRUE(run_sync(io, crm->ensure_fields(false)));
+  auto made = run_sync(io, crm->ensure_workflows(false));
+  ASSERT_TRUE(made) << made.error().what();
+  ASSERT_EQ(s.sim().workflows().size(), 1u);
+  const auto flow = s.sim().workflows()[0];
+  EXPECT_EQ(flow.at("objectTypeId"), "0-1");
+  EXPECT_EQ(flow.at("type"), "CONTACT_FLOW");
+  const auto task = boost::json::serialize(flow.at("actions").as_array().at(0).at("fields"));
+  EXPECT_NE(task.find(R"("associationTypeId":204)"), std::string::npos) << task;
+
+  // The simulator holds HubSpot's line: the company template unchanged on contacts is refused.
+  boost::json::object wrong = flow;
+  wrong["actions"].as_array().at(0).as_object()["fields"].as_object()["associations"] = boost::json::parse(
+      R"([{"target":{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":192},"value":{"type":"ENROLLED_OBJECT"}}])");
+  http::Request req{boost::beast::http::verb::post, "/automation/v4/flows", 11};
+  req.set(boost::beast::http::field::authorization, "Bearer " + std::string(test::sim_token));
+  req.set(boost::beast::http::field::content_type, "application/json");
+  req.body() = boost::json::serialize(wrong);
+  req.prepare_payload();
+  auto res = *run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> { co_return co_await s.sim().handle(req); }());
+  EXPECT_EQ(res.result_int(), 400u);
+  EXPECT_NE(res.body().find("does not link a task to contacts"), std::string::npos) << res.body();
 }
 
 // A batch of tasks: each reports for itself (207), and a refused owner is told apart from

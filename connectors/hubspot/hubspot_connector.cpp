@@ -403,9 +403,13 @@ crm::Task<std::vector<std::string>> HubspotConnector::ensure_workflows(bool dry_
   auto flow = json::parse(embedded::hubspot_offer_workflow_json, ec);
   if (ec || !flow.is_object()) co_return make_error(ErrorKind::config, "the embedded workflow template is not JSON");
   if (is_contacts()) {
-    // The same workflow on contacts: a contact flow type.
+    // The same workflow on contacts: a contact flow type, and its tasks associated with the
+    // enrolled contact (task-to-contact, 204) instead of the company (task-to-company, 192).
     flow.as_object()["objectTypeId"] = "0-1";
     flow.as_object()["type"] = "CONTACT_FLOW";
+    for (auto& action : flow.as_object()["actions"].as_array())
+      if (auto* links = action.as_object()["fields"].as_object().if_contains("associations"))
+        for (auto& link : links->as_array()) link.as_object()["target"].as_object()["associationTypeId"] = 204;
   }
   const std::string name(flow.as_object().at("name").as_string());
   Request list_req{http::verb::get, "/automation/v4/flows"};
