@@ -184,11 +184,19 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
       return now - static_cast<std::int64_t>(a->to_number<double>() * ms_per_day);
     };
     if (auto* owners = o.if_contains("owners"))
-      for (auto& w : owners->as_array())
-        if (!w.as_object().if_contains("active") || w.at("active").as_bool())
+      for (auto& w : owners->as_array()) {
+        const auto& wo = w.as_object();
+        const bool active = !wo.if_contains("active") || wo.at("active").as_bool();
+        const std::string id(wo.at("id").as_string());
+        const auto stamp = format_iso8601(now - 400 * ms_per_day);
+        owners_[std::stoll(id)] = json::object{
+            {"id", id}, {"email", wo.at("email")}, {"type", "PERSON"}, {"firstName", wo.at("firstName")},
+            {"lastName", wo.at("lastName")}, {"userId", std::stoll(id) - 71000000 + 9500000},
+            {"createdAt", stamp}, {"updatedAt", stamp}, {"archived", !active}};
+        if (active)
           for (auto& [obj, defs] : props_)
-            if (auto d = defs.find("hubspot_owner_id"); d != defs.end())
-              d->second.options.emplace_back(w.at("id").as_string());
+            if (auto d = defs.find("hubspot_owner_id"); d != defs.end()) d->second.options.emplace_back(id);
+      }
     for (const char* type : {"companies", "tickets", "emails", "contacts"}) {
       auto* list = o.if_contains(type);
       if (!list) continue;
@@ -509,6 +517,9 @@ Response HubspotSim::route(const Request& req, const std::string& path, const st
       std::string rest;
       for (std::size_t i = 4; i < s.size(); ++i) rest += "/" + s[i];
       res = properties(req, s[3], rest);
+    } else if (s.size() == 3 && s[0] == "crm" && (s[1] == "owners" || s[2] == "owners") && (is_version(s[1]) || is_version(s[2])) &&
+               method == "GET") {
+      res = owners(req, query);  // /crm/v3/owners or /crm/owners/{dated version}
     } else if (s.size() == 3 && s[0] == "automation" && s[1] == "v4" && s[2] == "flows") {
       res = flows(req);
     } else if (s.size() == 7 && s[0] == "crm" && is_version(s[1]) && s[2] == "associations" && s[5] == "batch" &&
@@ -1048,6 +1059,30 @@ Response HubspotSim::list(const Request& req, const std::string& type, const std
     results.push_back(to_json(type, it->first, it->second, &wanted));
   json::object body{{"results", results}};
   if (it != objs.end()) body["paging"] = json::object{{"next", json::object{{"after", std::to_string(it->first)}}}};
+  return http::make_response(req, 200, json::serialize(body));
+}
+
+// GET /crm/v3/owners: active owners, or with archived=true only the archived ones; up to 500 a
+// page, paged by id as `after`.
+Response HubspotSim::owners(const Request& req, const std::string& query) const {
+  auto limit_s = query_param(query, "limit");
+  int limit = limit_s.empty() ? 100 : std::atoi(limit_s.c_str());
+  if (limit < 1 || limit > 500) return error(req, 400, "VALIDATION_ERROR", "limit must be between 1 and 500");
+  const auto archived_s = query_param(query, "archived");
+  if (!archived_s.empty() && archived_s != "true" && archived_s != "false")
+    return error(req, 400, "VALIDATION_ERROR", "archived must be true or false");
+  auto after_s = query_param(query, "after");
+  if (!after_s.empty() && !number(after_s)) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
+  const bool archived = archived_s == "true";
+  json::array results;
+  auto it = owners_.lower_bound(after_s.empty() ? 0 : std::stoll(after_s));
+  for (; it != owners_.end(); ++it) {
+    if (it->second.at("archived").as_bool() != archived) continue;
+    if (static_cast<int>(results.size()) == limit) break;
+    results.push_back(it->second);
+  }
+  json::object body{{"results", results}};
+  if (it != owners_.end()) body["paging"] = json::object{{"next", json::object{{"after", std::to_string(it->first)}}}};
   return http::make_response(req, 200, json::serialize(body));
 }
 

@@ -98,6 +98,7 @@ class HubspotSim {
   http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
   // Automation v4: GET (list) and POST (create) /automation/v4/flows.
   std::optional<std::string> task_action_error(const boost::json::object& action, const std::string& object) const;
+  http::Response owners(const http::Request& req, const std::string& query) const;
   http::Response flows(const http::Request& req);
   std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,
@@ -122,6 +123,7 @@ class HubspotSim {
   std::vector<std::string> outgoing_;  // webhook bodies waiting to be sent
   std::int64_t next_event_ = 1, webhooks_delivered_ = 0;
   std::vector<boost::json::object> flows_;
+  std::map<std::int64_t, boost::json::object> owners_;  // GET /crm/v3/owners, by id (the seed's "owners")
   std::mt19937 fault_rng_{1};
   std::int64_t random_faults_ = 0;
   std::int64_t redundant_writes_ = 0;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "connectors/transport/https_client.hpp"
 
@@ -388,4 +389,85 @@ TEST(HubspotSim, TasksSayWhetherTheirOwnerWasRefused) {
   const std::map<std::string, std::string> owner_of(made.begin(), made.end());
   EXPECT_EQ(owner_of.at("100000"), "71000001");
   EXPECT_EQ(owner_of.at("100003"), "");
+}
+
+// GET /crm/v3/owners lists active owners, or with archived=true the archived ones, 500 a page:
+// the connector reads both and pages each by its cursor.
+TEST(HubspotSim, OwnersAreListedActiveThenArchivedPageByPage) {
+  test::SimServer s;
+  auto seed = boost::json::parse(test::make_seed(3, 0)).as_object();
+  boost::json::array owners;
+  for (int i = 0; i < 1203; ++i)
+    owners.push_back(boost::json::object{{"id", std::to_string(71000001 + i)}, {"firstName", "User"},
+                                         {"lastName", std::to_string(i)}, {"email", "u" + std::to_string(i) + "@x.example"},
+                                         {"active", i % 7 != 0}});
+  seed["owners"] = std::move(owners);
+  ASSERT_TRUE(s.sim().load_seed(boost::json::serialize(seed), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto listed = run_sync(c.io, c.crm->list_owners());
+  ASSERT_TRUE(listed) << listed.error().what();
+  ASSERT_EQ(listed->size(), 1203u);
+  std::set<std::string> ids;
+  std::size_t inactive = 0;
+  for (const auto& o : *listed) {
+    ids.insert(o.id);
+    const int i = std::stoi(o.id) - 71000001;
+    EXPECT_EQ(o.name, "User " + std::to_string(i));
+    EXPECT_EQ(o.active, i % 7 != 0) << o.id;
+    inactive += !o.active;
+  }
+  EXPECT_EQ(ids.size(), 1203u);  // none twice across pages
+  EXPECT_EQ(inactive, 172u);
+  // 1,031 active owners in three pages, 172 archived in one.
+  EXPECT_EQ(s.sim().calls().at("GET /crm/v3/owners"), 4);
+}
+
+// The sync lists owners when it has none or a pulled record names one it does not know, not on
+// every pass; a listing the app may not make (no owners scope) is logged and the sync goes on.
+TEST(HubspotSim, SyncListsOwnersOnlyWhenItMeetsOneItDoesNotKnow) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(8, 0)), SystemClock{}.now_ms()));
+  Client c(s, s.ca_file());
+  auto st = mem();
+  auto listings = [&] { auto k = s.sim().calls(); return k.count("GET /crm/v3/owners") ? k.at("GET /crm/v3/owners") : 0; };
+  auto first = c.pull(*st);
+  ASSERT_TRUE(first) << first.error().what();
+  EXPECT_EQ(first->owners, 3u);
+  EXPECT_EQ(listings(), 2);  // active, archived
+  const auto known = st->owner_details({"71000001", "71000002", "71000003"});
+  ASSERT_EQ(known.size(), 3u);
+  EXPECT_EQ(known.at("71000001").name, "Ana Owner");
+  EXPECT_TRUE(known.at("71000001").active);
+  EXPECT_FALSE(known.at("71000003").active);
+
+  s.sim().create("companies", {{"name", "New Co"}, {"hubspot_owner_id", "71000001"}});
+  auto second = c.pull(*st);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->owners, 0u);
+  EXPECT_EQ(listings(), 2);  // a known owner: no listing
+
+  // An owner the last listing lacked (as if they joined since) brings a new listing.
+  ASSERT_TRUE(st->replace_owners({{"71000001", "Ana Owner", true}}, SystemClock{}.now_ms()));
+  s.sim().create("companies", {{"name", "Newer Co"}, {"hubspot_owner_id", "71000002"}});
+  auto third = c.pull(*st);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->owners, 3u);
+  EXPECT_EQ(listings(), 4);
+
+  // Without the owners scope HubSpot answers 403 MISSING_SCOPES: the pull still succeeds and
+  // keeps the last listing.
+  ASSERT_TRUE(st->replace_owners({{"71000001", "Ana Owner", true}}, SystemClock{}.now_ms()));
+  s.sim().add_fault({"/owners", 403, "", 1,
+                     R"({"status":"error","message":"This app hasn't been granted all required scopes to make this call.",)"
+                     R"("correlationId":"3f7c","category":"MISSING_SCOPES","errors":[{"message":"One or more of the following )"
+                     R"(scopes are required.","context":{"requiredGranularScopes":["crm.objects.owners.read"]}}]})"});
+  s.sim().create("companies", {{"name", "Newest Co"}, {"hubspot_owner_id", "71000002"}});
+  testing::internal::CaptureStderr();
+  auto fourth = c.pull(*st);
+  const auto logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(fourth) << fourth.error().what();
+  EXPECT_EQ(fourth->owners, 0u);
+  EXPECT_NE(logs.find("listing hubspot owners"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("MISSING_SCOPES"), std::string::npos) << logs;
+  EXPECT_EQ(st->owner_details({"71000001", "71000002"}).size(), 1u);  // the last listing kept
 }

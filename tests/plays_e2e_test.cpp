@@ -2,6 +2,7 @@
 // and offer fields and a CRM task, holdout customers the holdout flag and nothing else, a
 // signed webhook per treated customer, and a second run repeats none of it.
 #include "daemon/app/app.hpp"
+#include "daemon/app/dashboard.hpp"
 #include "daemon/app/play_webhooks.hpp"
 #include "daemon/app/run_sync.hpp"
 #include "daemon/core/clock.hpp"
@@ -13,6 +14,8 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <stdexcept>
 
 using namespace cg;
@@ -124,35 +127,90 @@ TEST(PlaysEndToEnd, TreatedGetActionsHoldoutsGetNoneAndNothingRepeats) {
 
 // A play's task lands in the queue of whoever owns the company in HubSpot; an owner HubSpot no
 // longer accepts (deactivated) does not cost the customer its task: it is created unassigned.
-TEST(PlaysEndToEnd, TasksGoToTheRecordOwnerAndADeactivatedOwnersAreCreatedUnassigned) {
+// A pass of the check-in play on a portal whose records have owners (test::with_owners: two
+// active, one deactivated, some records without), and what it did.
+struct OwnedPortal {
   test::SimServer s;
-  const int n = 120;
-  ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(n, 1)), SystemClock{}.now_ms()));
-  auto dir = test::temp_dir("cg-plays-owner");
-  auto cfg = with_plays(s, dir,
-                        "plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n"
-                        "plays_settings:\n  salt: owners\n");
+  std::filesystem::path dir = test::temp_dir("cg-plays-owner");
   boost::asio::io_context io;
-  auto app = app::App::create(cfg, io);
-  ASSERT_TRUE(app) << app.error().what();
-  auto [r, logs] = full_pass(**app, io);
+  std::unique_ptr<app::App> app;
+  Pass pass;
+  explicit OwnedPortal(int n, const std::optional<sim::Fault>& fault = std::nullopt) {
+    if (!s.sim().load_seed(test::with_owners(test::make_seed(n, 1)), SystemClock{}.now_ms())) throw std::runtime_error("seed");
+    if (fault) s.sim().add_fault(*fault);
+    auto cfg = with_plays(s, dir,
+                          "plays:\n  - id: check-in\n    kind: proactive_support\n    when: {min_score: 0}\n    holdout: 0.1\n"
+                          "plays_settings:\n  salt: owners\n");
+    auto a = app::App::create(cfg, io);
+    if (!a) throw std::runtime_error(a.error().what());
+    app = std::move(*a);
+    pass = full_pass(*app, io);
+  }
+  ~OwnedPortal() { std::filesystem::remove_all(dir); }
+  // Each task went to its company's owner, or unassigned where that owner is deactivated.
+  std::size_t check_tasks() {
+    const auto tasks = s.sim().by_company("tasks", "hubspot_owner_id");
+    EXPECT_EQ(s.sim().count("tasks"), pass.report->plays.treatment);
+    std::map<std::string, int> per_owner;
+    for (const auto& [company, owner] : tasks) {
+      const auto expected = test::seed_owner(std::stoi(company) - 100000);
+      EXPECT_EQ(owner, expected == "71000003" ? "" : expected) << "task for company " << company;
+      ++per_owner[expected];
+    }
+    EXPECT_EQ(per_owner.size(), 4u);  // two active owners, the deactivated one, and no owner at all
+    return tasks.size();
+  }
+};
+
+TEST(PlaysEndToEnd, TasksGoToTheRecordOwnerAndADeactivatedOwnersAreCreatedUnassigned) {
+  OwnedPortal p(120);
+  const auto& [r, logs] = p.pass;
   ASSERT_TRUE(r) << r.error().what() << logs;
   ASSERT_GT(r->plays.treatment, 40u);
   EXPECT_EQ(r->tasks_created, r->plays.treatment);
-  const auto tasks = s.sim().by_company("tasks", "hubspot_owner_id");
-  EXPECT_EQ(s.sim().count("tasks"), r->plays.treatment);
-  ASSERT_EQ(tasks.size(), r->plays.treatment);
-  std::map<std::string, int> per_owner;
-  for (const auto& [company, owner] : tasks) {
-    const auto expected = test::seed_owner(std::stoi(company) - 100000);
-    EXPECT_EQ(owner, expected == "71000003" ? "" : expected) << "task for company " << company;
-    ++per_owner[expected];
-  }
-  // Every case was met: two active owners, the deactivated one, and no owner at all.
-  EXPECT_EQ(per_owner.size(), 4u);
-  EXPECT_NE(logs.find("refused with its record's owner"), std::string::npos) << logs;
+  EXPECT_EQ(p.check_tasks(), r->plays.treatment);
+  // The sync listed the owners, so a deactivated owner's tasks were created unassigned at once:
+  // none was refused first.
+  EXPECT_NE(logs.find("their record's owner is deactivated"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("refused with its record's owner"), std::string::npos) << logs;
   // The store keeps the owner the CRM holds, deactivated or not.
-  EXPECT_EQ((*app)->store().owners_of({"100002"}).at("100002"), "71000003");
-  EXPECT_TRUE((*app)->store().owners_of({"100003"}).empty());
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(p.app->store().owners_of({"100002"}).at("100002"), "71000003");
+  EXPECT_TRUE(p.app->store().owners_of({"100003"}).empty());
+  // The dashboard names each risky customer's owner, and marks the deactivated one.
+  const auto dash = boost::json::parse(app::dashboard_json(*p.app, SystemClock{}.now_ms()));
+  const auto& top = dash.at("top").as_array();
+  ASSERT_GE(top.size(), 10u);
+  std::set<std::string> seen;
+  for (const auto& c : top) {
+    const auto i = std::stoi(std::string(c.at("id").as_string())) - 100000;
+    const auto& owner = c.at("owner");
+    if (test::seed_owner(i).empty()) {
+      EXPECT_TRUE(owner.is_null()) << c;
+      continue;
+    }
+    const char* names[] = {"Ana Owner", "Ben Owner", "Cy Owner"};
+    EXPECT_EQ(owner.at("id").as_string(), test::seed_owner(i)) << c;
+    EXPECT_EQ(owner.at("name").as_string(), names[i % 4]) << c;
+    EXPECT_EQ(owner.at("active").as_bool(), i % 4 != 2) << c;
+    seen.insert(test::seed_owner(i));
+  }
+  EXPECT_GE(seen.size(), 2u);
+}
+
+// Where the owners cannot be listed (the app lacks the owners scope), a deactivated owner is
+// only found out by the CRM's refusal: that task is created again, unassigned.
+TEST(PlaysEndToEnd, WithoutTheOwnerListARefusedOwnersTaskIsCreatedAgainUnassigned) {
+  OwnedPortal p(120, sim::Fault{"/owners", 403, "", 1,
+                                R"({"status":"error","message":"This app hasn't been granted all required scopes to make this call.",)"
+                                R"("correlationId":"9a1e","category":"MISSING_SCOPES"})"});
+  const auto& [r, logs] = p.pass;
+  ASSERT_TRUE(r) << r.error().what() << logs;
+  EXPECT_NE(logs.find("listing hubspot owners"), std::string::npos) << logs;
+  EXPECT_EQ(r->tasks_created, r->plays.treatment);
+  EXPECT_EQ(p.check_tasks(), r->plays.treatment);
+  EXPECT_NE(logs.find("refused with its record's owner"), std::string::npos) << logs;
+  // Names the CRM did not give are not made up: the dashboard shows the owner's id alone.
+  const auto dash = boost::json::parse(app::dashboard_json(*p.app, SystemClock{}.now_ms()));
+  for (const auto& c : dash.at("top").as_array())
+    if (!c.at("owner").is_null()) EXPECT_TRUE(c.at("owner").at("name").is_null()) << c;
 }

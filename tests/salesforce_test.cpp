@@ -494,7 +494,29 @@ TEST(SalesforceEndToEnd, PlayTasksAreAssignedToTheAccountOwner) {
     EXPECT_EQ(*org.s.sim().field("Task", t, "OwnerId"), active ? owner : integration) << "task " << t;
   }
   EXPECT_EQ(per_owner.size(), 4u);  // two active owners, the deactivated one, none
-  EXPECT_NE(d.logs.find("INACTIVE_OWNER_OR_USER"), std::string::npos) << d.logs;
+  // The sync listed the org's users, so the deactivated owner's tasks went unassigned at once
+  // instead of being refused first.
+  EXPECT_NE(d.logs.find("their record's owner is deactivated"), std::string::npos) << d.logs;
+  EXPECT_EQ(d.logs.find("INACTIVE_OWNER_OR_USER"), std::string::npos) << d.logs;
+}
+
+// The org's users as owners: one query on User, the deactivated ones marked.
+TEST(SalesforceEndToEnd, OwnersAreTheOrgsUsersWithTheDeactivatedMarked) {
+  Org org({}, 4, true);
+  Daemon d(org.config());
+  auto owners = app::run_sync(d.io, d.app->crm().list_owners());
+  ASSERT_TRUE(owners) << owners.error().what();
+  std::map<std::string, crm::Owner> by_id;
+  for (const auto& o : *owners) by_id[o.id] = o;
+  ASSERT_EQ(by_id.size(), 4u);  // the integration user and the seed's three
+  for (const auto& id : org.s.sim().ids("User")) {
+    ASSERT_TRUE(by_id.count(id)) << id;
+    EXPECT_EQ(by_id[id].name, org.s.sim().field("User", id, "Name"));
+    EXPECT_EQ(by_id[id].active, org.s.sim().field("User", id, "IsActive") == "true") << id;
+  }
+  const auto cy = std::find_if(owners->begin(), owners->end(), [](const auto& o) { return o.name == "Cy Owner"; });
+  ASSERT_NE(cy, owners->end());
+  EXPECT_FALSE(cy->active);
 }
 
 // Each Task of a Collections call reports for itself, and a refused owner (deactivated, or not a

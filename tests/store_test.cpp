@@ -49,6 +49,23 @@ TEST(Store, KeepsEachCustomersOwnerAsTheCrmLastSaidIt) {
   EXPECT_FALSE(s->owners_of({"1"}).count("1"));
 }
 
+// The owners table is the CRM's last listing, whole: someone no longer listed is unknown again.
+TEST(Store, OwnersAreTheLastListingReplacedWhole) {
+  auto s = mem();
+  EXPECT_FALSE(s->owners_refreshed_ms());
+  ASSERT_TRUE(s->replace_owners({{"1", "Ana Silva", true}, {"2", "Ben Okafor", false}}, 1000));
+  EXPECT_EQ(s->owners_refreshed_ms(), 1000);
+  auto d = s->owner_details({"1", "2", "3"});
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d.at("1").name, "Ana Silva");
+  EXPECT_TRUE(d.at("1").active);
+  EXPECT_FALSE(d.at("2").active);
+  EXPECT_EQ(s->unknown_owners({"1", "3"}), std::set<std::string>{"3"});
+  ASSERT_TRUE(s->replace_owners({{"3", "Chloe Martin", true}}, 2000));
+  EXPECT_EQ(s->owners_refreshed_ms(), 2000);
+  EXPECT_EQ(s->unknown_owners({"1", "2", "3"}), (std::set<std::string>{"1", "2"}));
+}
+
 TEST(Store, UpsertsPagesAndAdvancesTheWatermarkOnly) {
   auto s = mem();
   ASSERT_TRUE(s->store_batch("hubspot.customers", page(500)));

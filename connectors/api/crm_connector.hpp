@@ -34,6 +34,9 @@ class CrmConnector {
   virtual Task<WriteResult> write_fields(const std::vector<FieldUpdate>& updates) = 0;
   // Creates tasks on customers' records in as few calls as the CRM allows; per-task results.
   virtual Task<std::vector<TaskResult>> create_tasks(const std::vector<TaskRequest>& tasks) = 0;
+  // The users who can own records, active and deactivated, in as few calls as the CRM pages them.
+  // An auth error when the app may not read them (HubSpot: crm.objects.owners.read).
+  virtual Task<std::vector<Owner>> list_owners() = 0;
   [[nodiscard]] virtual std::size_t max_write_batch() const = 0;
   // How many of `pending` writes to hand to one write_fields call. Salesforce takes them all at
   // once above its Bulk API threshold (one job instead of many 200-record calls).

@@ -91,6 +91,13 @@ struct TaskResult {
   bool owner_refused = false;  // refused for the owner it was assigned (deactivated, not a user)
 };
 
+// A CRM user who can own records (HubSpot owner, Salesforce User).
+struct Owner {
+  std::string id;    // as records name it (hubspot_owner_id, OwnerId)
+  std::string name;  // display name; the e-mail when the CRM has no name
+  bool active = true;  // false: deactivated (HubSpot archived owner, Salesforce IsActive = false)
+};
+
 // API calls a connector has made, for cost reports.
 struct ApiUsage {
   std::uint64_t calls = 0;

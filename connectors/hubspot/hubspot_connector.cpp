@@ -9,7 +9,10 @@
 #include "daemon/core/log.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <iterator>
 #include <set>
 
 namespace cg::hubspot {
@@ -47,6 +50,7 @@ class HubspotConnector final : public crm::CrmConnector {
   crm::Task<std::vector<std::string>> ensure_workflows(bool dry_run) override;
   crm::Task<std::vector<crm::TaskResult>> create_tasks(const std::vector<crm::TaskRequest>& tasks) override;
   crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
+  crm::Task<std::vector<crm::Owner>> list_owners() override;
   crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
 
  private:
@@ -394,6 +398,27 @@ crm::Task<std::vector<crm::TaskResult>> HubspotConnector::create_tasks(const std
       out.push_back(f == failed.end() ? crm::TaskResult{tasks[j].key, true, "", ""}
                                       : crm::TaskResult{tasks[j].key, false, "", f->second.first, f->second.second});
     }
+  }
+  co_return out;
+}
+
+// Active owners, then archived (deactivated) ones: GET /crm/v3/owners returns one or the other.
+crm::Task<std::vector<crm::Owner>> HubspotConnector::list_owners() {
+  std::vector<crm::Owner> out;
+  for (const bool archived : {false, true}) {
+    std::optional<std::string> after;
+    do {
+      std::string target = paths_.owners() + "?limit=500&archived=" + (archived ? "true" : "false");
+      if (after) target += "&after=" + boost::urls::encode(*after, boost::urls::unreserved_chars);
+      Request req{http::verb::get, std::move(target)};
+      auto res = co_await call(std::move(req));
+      if (!res) co_return res.error();
+      if (res->status != 200) co_return make_error(ErrorKind::rejected, "listing owners: " + describe_error(res->status, res->body));
+      auto page = parse_owner_page(res->body, archived);
+      if (!page) co_return page.error();
+      std::move(page->owners.begin(), page->owners.end(), std::back_inserter(out));
+      after = std::move(page->after);
+    } while (after);
   }
   co_return out;
 }

@@ -18,6 +18,7 @@ std::string ApiPaths::objects(const std::string& t) const {
 std::string ApiPaths::properties(const std::string& t) const {
   return version == "v3" ? "/crm/v3/properties/" + t : "/crm/properties/" + version + "/" + t;
 }
+std::string ApiPaths::owners() const { return version == "v3" ? "/crm/v3/owners" : "/crm/owners/" + version; }
 std::string ApiPaths::associations_batch_read(const std::string& from, const std::string& to) const {
   return version == "v3" ? "/crm/v4/associations/" + from + "/" + to + "/batch/read"
                          : "/crm/associations/" + version + "/" + from + "/" + to + "/batch/read";
@@ -67,6 +68,31 @@ Result<SearchPage> parse_search_page(const std::string& body) {
   if (auto* p = o.if_contains("paging"); p && p->is_object())
     if (auto* n = p->as_object().if_contains("next"); n && n->is_object())
       if (auto* a = n->as_object().if_contains("after"); a && a->is_string()) page.next_after = std::string(a->as_string());
+  return page;
+}
+
+Result<OwnerPage> parse_owner_page(const std::string& body, bool archived) {
+  auto v = parse_json(body, "HubSpot owners response");
+  if (!v) return v.error();
+  auto* results = v->is_object() ? v->as_object().if_contains("results") : nullptr;
+  if (!results || !results->is_array())
+    return make_error(ErrorKind::bad_response, "HubSpot owners response has no 'results' array");
+  OwnerPage page;
+  auto text = [](const json::object& o, const char* k) {
+    auto* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  for (const auto& r : results->as_array()) {
+    if (!r.is_object() || text(r.as_object(), "id").empty())
+      return make_error(ErrorKind::bad_response, "HubSpot owner without a string 'id'");
+    const auto& o = r.as_object();
+    std::string name = text(o, "firstName");
+    if (auto last = text(o, "lastName"); !last.empty()) name += (name.empty() ? "" : " ") + last;
+    page.owners.push_back({text(o, "id"), name.empty() ? text(o, "email") : name, !archived});
+  }
+  if (auto* p = v->as_object().if_contains("paging"); p && p->is_object())
+    if (auto* n = p->as_object().if_contains("next"); n && n->is_object())
+      if (auto* a = n->as_object().if_contains("after"); a && a->is_string()) page.after = std::string(a->as_string());
   return page;
 }
 

@@ -22,8 +22,16 @@ struct ApiPaths {
   std::string version;  // "v3" or "2026-09"
   [[nodiscard]] std::string objects(const std::string& type) const;
   [[nodiscard]] std::string properties(const std::string& type) const;
+  [[nodiscard]] std::string owners() const;
   [[nodiscard]] std::string associations_batch_read(const std::string& from, const std::string& to) const;
 };
+
+// One page of GET /crm/v3/owners: the owners (active unless `archived`), and the next cursor.
+struct OwnerPage {
+  std::vector<crm::Owner> owners;
+  std::optional<std::string> after;
+};
+Result<OwnerPage> parse_owner_page(const std::string& body, bool archived);
 
 // Parses any JSON text; the error names `what` and the parser's complaint.
 Result<boost::json::value> parse_json(const std::string& body, const std::string& what);

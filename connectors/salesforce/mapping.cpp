@@ -5,6 +5,8 @@
 #include "daemon/core/clock.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -54,20 +56,23 @@ std::string incremental_soql(const std::string& object, const std::vector<std::s
   return q + " ORDER BY SystemModstamp, Id";
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
+std::vector<crm::Owner> to_owners(const json::array& rows) {
+  std::vector<crm::Owner> out;
+  auto text = [](const json::object& o, const char* k) {
+    auto* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  for (const auto& r : rows) {
+    if (!r.is_object() || text(r.as_object(), "Id").empty()) continue;
+    const auto& o = r.as_object();
+    auto* active = o.if_contains("IsActive");
+    auto name = text(o, "Name");
+    out.push_back({text(o, "Id"), name.empty() ? text(o, "Email") : name, !(active && active->is_bool() && !active->as_bool())});
   }
   return out;
 }
+
+std::string url_encode(const std::string& s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 Result<QueryPage> parse_query_page(const std::string& body) {
   boost::system::error_code ec;

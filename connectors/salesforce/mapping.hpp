@@ -40,6 +40,9 @@ std::string soql_datetime(std::int64_t ms);
 // Incremental: every row modified at or after `since_ms`, oldest first (ties by Id).
 std::string incremental_soql(const std::string& object, const std::vector<std::string>& fields, std::int64_t since_ms,
                              const std::string& extra_where = "");
+// User rows (Id, Name, Email, IsActive) as owners; a row without an Id is skipped.
+std::vector<crm::Owner> to_owners(const boost::json::array& rows);
+
 // Percent-encodes a SOQL statement for ?q=.
 std::string url_encode(const std::string& s);
 

@@ -60,6 +60,12 @@ class SalesforceConnector final : public crm::CrmConnector {
                          "plugin (see plugin_manifest/salesforce and installer/ADMIN.md), not by `setup --workflows`");
   }
   crm::Task<void> pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) override;
+  // Users, active and deactivated (one query; a few pages in an org of thousands of users).
+  crm::Task<std::vector<crm::Owner>> list_owners() override {
+    auto rows = co_await query_all_pages("SELECT Id, Name, Email, IsActive FROM User ORDER BY Id", false);
+    if (!rows) co_return rows.error();
+    co_return to_owners(*rows);
+  }
   crm::Task<crm::WriteResult> write_fields(const std::vector<crm::FieldUpdate>& updates) override;
 
  private:

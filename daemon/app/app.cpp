@@ -114,6 +114,20 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
     if (!done.count({a.id, "task"})) ids.insert(a.customer_id);  // a task's body quotes the reasons
   const auto scores = store_->score_history_of(ids, std::numeric_limits<std::int64_t>::max());
   const auto owners = store_->owners_of(ids);  // a task goes to whoever owns the record
+  std::set<std::string> owner_ids;
+  for (const auto& [customer, owner] : owners) owner_ids.insert(owner);
+  const auto owner_details = store_->owner_details(owner_ids);
+  // A deactivated owner works no tasks and the CRM would refuse them: such a task is created
+  // unassigned at once. An owner the last listing did not know is tried (and refused, if so).
+  std::size_t deactivated = 0;
+  auto assignee = [&](const std::string& customer) -> std::string {
+    const auto o = owners.find(customer);
+    if (o == owners.end()) return "";
+    const auto d = owner_details.find(o->second);
+    if (d == owner_details.end() || d->second.active) return o->second;
+    ++deactivated;
+    return "";
+  };
   std::vector<crm::TaskRequest> tasks;
   std::vector<std::pair<const store::PlayAssignment*, const config::PlayConfig*>> hooks;
   for (const auto& a : all) {
@@ -125,11 +139,12 @@ boost::asio::awaitable<Result<App::ActionStats>> App::play_actions() {
       std::string subject = "ChurnGuard " + p->kind + ": " + (p->offer_text.empty() ? p->id : p->offer_text);
       std::string body = "Churn risk " + std::to_string(a.score) + ". Why: " + reasons +
                          (p->description.empty() ? "" : "\nPlay: " + p->description);
-      const auto owner = owners.find(a.customer_id);
-      tasks.push_back({std::to_string(a.id), a.customer_id, subject, body, owner == owners.end() ? "" : owner->second});
+      tasks.push_back({std::to_string(a.id), a.customer_id, subject, body, assignee(a.customer_id)});
     }
     if (p->call_webhook && !done.count({a.id, "webhook"})) hooks.emplace_back(&a, &*p);
   }
+  if (deactivated > 0)
+    log::info("plays", std::to_string(deactivated) + " task(s) created unassigned: their record's owner is deactivated in the CRM");
   if (!tasks.empty()) {
     auto r = co_await crm_->create_tasks(tasks);
     if (!r) co_return r.error();

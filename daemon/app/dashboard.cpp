@@ -2,6 +2,7 @@
 
 #include "daemon/core/clock.hpp"
 
+#include <set>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -141,7 +142,13 @@ std::string dashboard_json(App& app, std::int64_t now) {
     segments.push_back(json::object{{"value", value}, {"customers", a.n}, {"mean_score", mean(a.now, a.n)},
                                     {"mean_score_30d_ago", maybe(a.before, a.n_before)},
                                     {"high_share", mean(double(a.high), a.n)}});
-  // The riskiest customers, with what to do.
+  // The riskiest customers, with what to do and whose record it is.
+  std::set<std::string> top_ids;
+  for (const auto& t : book.top) top_ids.insert(t.score.customer_id);
+  const auto owner_of = st.owners_of(top_ids);
+  std::set<std::string> owner_ids;
+  for (const auto& [_, o] : owner_of) owner_ids.insert(o);
+  const auto owners = st.owner_details(owner_ids);
   json::array top;
   for (const auto& t : book.top) {
     auto field = [&](const char* k, const char* fallback) {
@@ -152,6 +159,14 @@ std::string dashboard_json(App& app, std::int64_t now) {
                                {"tier", t.score.tier}, {"reasons", json::value_from(split_reasons(t.score.reasons))},
                                {"next_action", field("next_action", "none")}, {"offer", field("offer", "")},
                                {"holdout", field("holdout", "false") == "true"}});
+    // The owner: named when the CRM listed them, the bare id when not, null when there is none.
+    json::value owner = nullptr;
+    if (auto o = owner_of.find(t.score.customer_id); o != owner_of.end()) {
+      auto d = owners.find(o->second);
+      owner = d == owners.end() ? json::object{{"id", o->second}, {"name", nullptr}, {"active", nullptr}}
+                                : json::object{{"id", o->second}, {"name", d->second.name}, {"active", d->second.active}};
+    }
+    top.back().as_object()["owner"] = std::move(owner);
   }
 
   // Plays and what to do about them; the reasons behind most high risk.

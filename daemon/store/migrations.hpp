@@ -5,7 +5,7 @@
 
 namespace cg::store {
 
-inline constexpr std::array<std::string_view, 7> migrations{R"sql(
+inline constexpr std::array<std::string_view, 8> migrations{R"sql(
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL DEFAULT '',
@@ -145,6 +145,15 @@ CREATE INDEX play_assignments_open ON play_assignments(ends_ms) WHERE outcome IS
 // 7: who owns each customer's record in the CRM, so that a play's task goes to that person.
 R"sql(
 ALTER TABLE customers ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+)sql",
+// 8: the CRM users who own records, so that the dashboard names the person and plays know who left.
+R"sql(
+CREATE TABLE owners (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  active INTEGER NOT NULL CHECK (active IN (0, 1)),
+  refreshed_ms INTEGER NOT NULL
+);
 )sql"};
 
 }  // namespace cg::store

@@ -275,6 +275,51 @@ std::map<std::string, std::string> Store::owners_of(const std::set<std::string>&
   return out;
 }
 
+Result<void> Store::replace_owners(const std::vector<crm::Owner>& owners, std::int64_t now_ms) {
+  try {
+    SQLite::Transaction tx(*db_);
+    db_->exec("DELETE FROM owners");
+    SQLite::Statement ins(*db_, "INSERT OR REPLACE INTO owners(id, name, active, refreshed_ms) VALUES(?,?,?,?)");
+    for (const auto& o : owners) {
+      ins.bind(1, o.id);
+      ins.bind(2, o.name);
+      ins.bind(3, o.active ? 1 : 0);
+      ins.bind(4, static_cast<int64_t>(now_ms));
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("storing the CRM's owners", e);
+  }
+}
+
+std::map<std::string, crm::Owner> Store::owner_details(const std::set<std::string>& owner_ids) const {
+  std::map<std::string, crm::Owner> out;
+  SQLite::Statement q(*db_, "SELECT name, active FROM owners WHERE id=?");
+  for (const auto& id : owner_ids) {
+    q.bind(1, id);
+    if (q.executeStep()) out[id] = crm::Owner{id, q.getColumn(0).getString(), q.getColumn(1).getInt() != 0};
+    q.reset();
+  }
+  return out;
+}
+
+std::set<std::string> Store::unknown_owners(const std::set<std::string>& owner_ids) const {
+  std::set<std::string> out;
+  const auto known = owner_details(owner_ids);
+  for (const auto& id : owner_ids)
+    if (!known.count(id)) out.insert(id);
+  return out;
+}
+
+std::optional<std::int64_t> Store::owners_refreshed_ms() const {
+  SQLite::Statement q(*db_, "SELECT max(refreshed_ms) FROM owners");
+  if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+  return q.getColumn(0).getInt64();
+}
+
 std::map<std::string, double> Store::usage_counts_since(std::int64_t since_ms) const {
   std::map<std::string, double> out;
   SQLite::Statement q(*db_, "SELECT customer_id, count(*) FROM activities WHERE kind='usage' AND occurred_ms >= ? GROUP BY customer_id");

@@ -18,7 +18,7 @@ namespace SQLite { class Database; }
 
 namespace cg::store {
 
-inline constexpr int schema_version = 7;
+inline constexpr int schema_version = 8;
 
 struct Customer {
   std::string id;
@@ -146,6 +146,12 @@ class Store {
   [[nodiscard]] std::vector<Activity> activities_of(const std::set<std::string>& ids) const;
   // The CRM user who owns each of these customers' records (customers without one are left out).
   [[nodiscard]] std::map<std::string, std::string> owners_of(const std::set<std::string>& ids) const;
+  // The CRM's users who own records, as last listed: replaced whole in one transaction.
+  Result<void> replace_owners(const std::vector<crm::Owner>& owners, std::int64_t now_ms);
+  [[nodiscard]] std::map<std::string, crm::Owner> owner_details(const std::set<std::string>& owner_ids) const;
+  // Of these owner ids, those the last listing did not hold.
+  [[nodiscard]] std::set<std::string> unknown_owners(const std::set<std::string>& owner_ids) const;
+  [[nodiscard]] std::optional<std::int64_t> owners_refreshed_ms() const;
   // Usage events per customer since `since_ms`, for population-relative measures.
   [[nodiscard]] std::map<std::string, double> usage_counts_since(std::int64_t since_ms) const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;

@@ -12,10 +12,15 @@ namespace cg::sync {
 
 struct PullStats {
   std::size_t customers = 0, activities = 0, contacts = 0, pages = 0;
+  std::size_t owners = 0;         // owners listed (0: the last listing was kept)
   std::set<std::string> touched;  // customers whose record or history changed
 };
 
-// Pulls customers then tickets modified since each watermark (or everything when `full`).
+// Pulls customers then tickets modified since each watermark (or everything when `full`). The
+// CRM's owners are listed again on a full pull, when a pulled record names an owner the last
+// listing lacked, or when that listing is older than kOwnersMaxAge; a failure to list them is
+// logged and the sync goes on (names on the dashboard are an aid, not the data).
+inline constexpr std::int64_t kOwnersMaxAge = 24 * 3600'000;
 boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::Store& st, bool full);
 
 struct PlanStats {

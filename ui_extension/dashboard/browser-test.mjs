@@ -58,6 +58,8 @@ try {
   check(topRows >= 10, `highest risk: ${topRows} customers`);
   const topReasons = await page.$$eval('#top tbody tr td:nth-child(4)', (t) => t.filter((x) => x.textContent.length > 0).length);
   check(topReasons >= 10, `highest risk: ${topReasons} with reasons`);
+  const owners = await page.$$eval('#top tbody tr td:nth-child(6)', (t) => t.filter((x) => /^\S+ \S+$/.test(x.textContent)).length);
+  check(owners >= 10, `highest risk: ${owners} with their owner's name`);
   const playRows = await page.$$eval('#plays tbody tr', (r) => r.map((x) => x.textContent));
   check(playRows.length > 0 && playRows[0].includes('active'), `plays: ${playRows[0] ?? 'none'}`);
   const recs = await page.$$eval('#recommendations li', (l) => l.length);

@@ -95,13 +95,22 @@ function drawEngagement(d) {
   ready('engagement');
 }
 
+// The record's owner in the CRM: a name when the CRM listed them, else the id; a deactivated
+// owner is marked, since nobody is working that account.
+function ownerCell(o) {
+  if (!o) return el('td', { class: 'muted' }, 'none');
+  const who = o.name || o.id;
+  return o.active === false ? el('td', { class: 'deactivated' }, `${who} (deactivated)`) : el('td', {}, who);
+}
+
 function drawTop(d) {
   $('#top tbody').replaceChildren(...d.top.map((c) => el('tr', {},
     el('td', {}, c.name || c.id),
     el('td', { class: 'num' }, c.score),
     el('td', {}, el('span', { class: `tier ${c.tier}` }, c.tier)),
     el('td', {}, c.reasons.join('; ')),
-    el('td', c.holdout ? { class: 'holdout' } : {}, c.holdout ? 'none (holdout)' : c.next_action + (c.offer ? ` — ${c.offer}` : '')))));
+    el('td', c.holdout ? { class: 'holdout' } : {}, c.holdout ? 'none (holdout)' : c.next_action + (c.offer ? ` — ${c.offer}` : '')),
+    ownerCell(c.owner))));
   ready('top');
 }
 
