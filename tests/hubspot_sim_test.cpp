@@ -423,7 +423,8 @@ TEST(HubspotSim, OwnersAreListedActiveThenArchivedPageByPage) {
 }
 
 // The sync lists owners when it has none or a pulled record names one it does not know, not on
-// every pass; a listing the app may not make (no owners scope) is logged and the sync goes on.
+// every pass; a listing the app may not make (no owners scope) is logged, the sync goes on, and
+// that refusal is not asked for again on every pass.
 TEST(HubspotSim, SyncListsOwnersOnlyWhenItMeetsOneItDoesNotKnow) {
   test::SimServer s;
   ASSERT_TRUE(s.sim().load_seed(test::with_owners(test::make_seed(8, 0)), SystemClock{}.now_ms()));
@@ -470,4 +471,14 @@ TEST(HubspotSim, SyncListsOwnersOnlyWhenItMeetsOneItDoesNotKnow) {
   EXPECT_NE(logs.find("listing hubspot owners"), std::string::npos) << logs;
   EXPECT_NE(logs.find("MISSING_SCOPES"), std::string::npos) << logs;
   EXPECT_EQ(st->owner_details({"71000001", "71000002"}).size(), 1u);  // the last listing kept
+  // A refused listing is not tried again for the next unknown owner (only after a day or on a
+  // full pull): no refused call per pass.
+  const auto before = listings();
+  s.sim().create("companies", {{"name", "Later Co"}, {"hubspot_owner_id", "71000002"}});
+  auto fifth = c.pull(*st);
+  ASSERT_TRUE(fifth);
+  EXPECT_EQ(listings(), before);
+  auto full = run_sync(c.io, sync::pull(*c.crm, *st, true));
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->owners, 3u);
 }

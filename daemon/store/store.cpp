@@ -200,18 +200,31 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
       con.exec();
       con.reset();
     }
-    SQLite::Statement wm(*db_,
-                         "INSERT INTO sync_state(object, watermark_ms, updated_ms) VALUES(?,?,?) "
-                         "ON CONFLICT(object) DO UPDATE SET watermark_ms=max(watermark_ms, excluded.watermark_ms), "
-                         "updated_ms=excluded.updated_ms");
-    wm.bind(1, object);
-    wm.bind(2, static_cast<int64_t>(batch.watermark_ms));
-    wm.bind(3, static_cast<int64_t>(SystemClock{}.now_ms()));
-    wm.exec();
+    advance(object, batch.watermark_ms);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
     return store_error("storing a page of " + object, e);
+  }
+}
+
+void Store::advance(const std::string& object, std::int64_t ms) {
+  SQLite::Statement wm(*db_,
+                       "INSERT INTO sync_state(object, watermark_ms, updated_ms) VALUES(?,?,?) "
+                       "ON CONFLICT(object) DO UPDATE SET watermark_ms=max(watermark_ms, excluded.watermark_ms), "
+                       "updated_ms=excluded.updated_ms");
+  wm.bind(1, object);
+  wm.bind(2, static_cast<int64_t>(ms));
+  wm.bind(3, static_cast<int64_t>(SystemClock{}.now_ms()));
+  wm.exec();
+}
+
+Result<void> Store::advance_watermark(const std::string& object, std::int64_t ms) {
+  try {
+    advance(object, ms);
+    return {};
+  } catch (const std::exception& e) {
+    return store_error("advancing the watermark of " + object, e);
   }
 }
 

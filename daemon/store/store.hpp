@@ -136,6 +136,8 @@ class Store {
   // Upserts a pulled page and advances the watermark of `object` in one transaction.
   Result<void> store_batch(const std::string& object, const crm::PullBatch& batch);
   [[nodiscard]] std::int64_t watermark(const std::string& object) const;
+  // Moves the watermark of `object` to `ms` (never back), for what is synced without pages.
+  Result<void> advance_watermark(const std::string& object, std::int64_t ms);
 
   [[nodiscard]] std::vector<Customer> customers() const;
   [[nodiscard]] std::vector<Activity> activities() const;
@@ -215,6 +217,7 @@ class Store {
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
   Result<void> migrate();
+  void advance(const std::string& object, std::int64_t ms);  // throws; inside the caller's transaction, if any
   std::unique_ptr<SQLite::Database> db_;
 };
 

@@ -30,9 +30,15 @@ boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::St
     if (!r) co_return make_error(r.error().kind, "pulling " + object + ": " + r.error().message);
     log::info("sync", "pulled " + object + " since " + std::to_string(since));
   }
+  // The owners' watermark is the last listing tried; a failed one (tried after the last that
+  // succeeded) is not tried again for an unknown owner, only after kOwnersMaxAge or on a full
+  // pull, so an app without the owners scope costs one refused call a day, not one a pass.
   const auto now = SystemClock{}.now_ms();
-  const auto listed = st.owners_refreshed_ms();
-  if (full || !listed || now - *listed > kOwnersMaxAge || !st.unknown_owners(owner_ids).empty()) {
+  const std::string key = crm.name() + ".owners";
+  const auto tried = st.watermark(key);
+  const bool failed_last = tried > st.owners_refreshed_ms().value_or(0);
+  if (full || now - tried > kOwnersMaxAge || (!failed_last && !st.unknown_owners(owner_ids).empty())) {
+    if (auto marked = st.advance_watermark(key, now); !marked) co_return marked.error();
     auto owners = co_await crm.list_owners();
     if (!owners) {
       log::warn("sync", "listing " + crm.name() + " owners: " + owners.error().what() + "; keeping the last list");

@@ -18,8 +18,9 @@ struct PullStats {
 
 // Pulls customers then tickets modified since each watermark (or everything when `full`). The
 // CRM's owners are listed again on a full pull, when a pulled record names an owner the last
-// listing lacked, or when that listing is older than kOwnersMaxAge; a failure to list them is
-// logged and the sync goes on (names on the dashboard are an aid, not the data).
+// listing lacked, or when the last try is older than kOwnersMaxAge; a failure to list them is
+// logged and the sync goes on (names on the dashboard are an aid, not the data), and is not
+// retried for unknown owners until kOwnersMaxAge has passed.
 inline constexpr std::int64_t kOwnersMaxAge = 24 * 3600'000;
 boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::Store& st, bool full);
 
