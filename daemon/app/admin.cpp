@@ -7,6 +7,7 @@
 #include "daemon/core/log.hpp"
 #include "daemon/sentiment/sentiment.hpp"
 
+#include <algorithm>
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -205,6 +206,19 @@ int doctor(const std::string& config_path) {
       else c.line("FAIL", "CRM", ok.error().what(),
                   ok.error().kind == ErrorKind::auth ? "renew the token or key; check the app's scopes or permission set"
                                                      : "check network access and ca_file to the CRM host");
+      // The users who own records: named on the dashboard, and a deactivated one gets no task.
+      if (ok) {
+        auto owners = run_sync(io, (*app)->crm().list_owners());
+        if (owners) {
+          const auto off = std::count_if(owners->begin(), owners->end(), [](const crm::Owner& o) { return !o.active; });
+          c.line("ok", "owners", std::to_string(owners->size()) + " users who can own records (" + std::to_string(off) +
+                                     " deactivated)");
+        } else {
+          c.line("WARN", "owners", owners.error().what(),
+                 cfg->crm == "hubspot" ? "add the crm.objects.owners.read scope to the app (tasks and the dashboard work without it)"
+                                       : "let the integration user read User records (tasks and the dashboard work without it)");
+        }
+      }
       if (auto left = (*app)->crm().usage().daily_remaining)
         c.line(*left < 1000 ? "WARN" : "ok", "API budget", std::to_string(*left) + " calls left today",
                *left < 1000 ? "lower schedule.interval_seconds load or raise the CRM's allocation" : "");
