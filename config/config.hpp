@@ -1,6 +1,7 @@
 #pragma once
 // The typed configuration: parsed and validated once at load, then passed by const reference.
 // Nothing downstream re-reads YAML or re-checks what load_config has already checked.
+#include "daemon/core/algorithms.hpp"
 #include "daemon/core/error.hpp"
 #include "daemon/core/secret.hpp"
 
@@ -110,7 +111,7 @@ struct ModelConfig {
   std::vector<std::string> categorical_properties;
   std::vector<DerivedProperty> derived_properties;
   // trained and compared on the same validation rows; the best PR-AUC (then log loss) wins
-  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting", "explainable_boosting"};
+  std::vector<std::string> candidates = all_algorithms();
   std::string calibration = "auto";  // auto | platt | isotonic | none
   double validation_share = 0.2;     // early stopping, model choice and calibration
   double test_share = 0.2;           // untouched until the final report and the active-model comparison

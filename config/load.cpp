@@ -211,9 +211,7 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
   }
   if (m.candidates.empty()) bad("model.candidates", "must name at least one algorithm");
   for (const auto& a : m.candidates)
-    if (a != "logistic_regression" && a != "random_forest" && a != "gradient_boosting" && a != "explainable_boosting")
-      bad("model.candidates",
-          "'" + a + "' is not logistic_regression, random_forest, gradient_boosting or explainable_boosting");
+    if (!known_algorithm(a)) bad("model.candidates", "'" + a + "' is not " + algorithm_names());
   if (m.calibration != "auto" && m.calibration != "platt" && m.calibration != "isotonic" && m.calibration != "none")
     bad("model.calibration", "must be auto, platt, isotonic or none");
   if (!(m.validation_share >= 0.05 && m.validation_share <= 0.5)) bad("model.validation_share", "must be in [0.05, 0.5]");

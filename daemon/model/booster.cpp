@@ -54,10 +54,6 @@ Booster::~Booster() {
   if (handle_) XGBoosterFree(handle_);
 }
 
-bool known_algorithm(const std::string& n) {
-  return n == "logistic_regression" || n == "random_forest" || n == "gradient_boosting" || n == "explainable_boosting";
-}
-
 namespace {
 
 std::string number(double v) {
@@ -109,8 +105,7 @@ Result<void> configure(BoosterHandle h, const TrainParams& p, std::size_t rows, 
                          {"min_child_weight", "2"}, {"lambda", std::to_string(p.l2)}, {"tree_method", "hist"},
                          {"interaction_constraints", groups}});
   } else {
-    return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm +
-                                            "' (logistic_regression, random_forest, gradient_boosting or explainable_boosting)");
+    return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm + "' (" + algorithm_names() + ")");
   }
   for (const auto& [k, v] : kv)
     if (XGBoosterSetParam(h, k.c_str(), v.c_str()) != 0) return xgb_error("setting " + k + "=" + v);

@@ -2,6 +2,7 @@
 // A thin RAII facade over XGBoost's C API: train, predict probabilities, SHAP contributions,
 // save/load. Every XGBoost return code is checked and its message carried in the error.
 // Not thread-safe: one Booster per thread.
+#include "daemon/core/algorithms.hpp"
 #include "daemon/core/error.hpp"
 #include "daemon/model/interactions.hpp"
 #include "daemon/model/metrics.hpp"
@@ -67,8 +68,6 @@ struct TrainParams {
   double l2 = 1.0;
   int seed = 42;
 };
-
-bool known_algorithm(const std::string& name);
 
 class Booster {
  public:

@@ -62,8 +62,7 @@ float sigmoid(double m) { return static_cast<float>(1.0 / (1.0 + std::exp(-m)));
 Result<Model> Model::train(const Matrix& m, const std::vector<float>& y, const TrainParams& p, const Matrix* valid,
                            const std::vector<float>* valid_y) {
   if (!known_algorithm(p.algorithm))
-    return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm +
-                                            "' (logistic_regression, random_forest, gradient_boosting or explainable_boosting)");
+    return make_error(ErrorKind::model, "unknown algorithm '" + p.algorithm + "' (" + algorithm_names() + ")");
   std::optional<Standardiser> st;
   if (p.algorithm == "logistic_regression") st = Standardiser::fit(m);
   Matrix tm = st ? st->apply(m) : Matrix{};

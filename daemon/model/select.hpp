@@ -25,7 +25,7 @@ struct Dataset {
 };
 
 struct SelectOptions {
-  std::vector<std::string> candidates{"logistic_regression", "random_forest", "gradient_boosting", "explainable_boosting"};
+  std::vector<std::string> candidates = all_algorithms();
   TrainParams params;               // algorithm is set per candidate
   std::string calibration = "auto";
   double validation_share = 0.2;
