@@ -79,6 +79,33 @@ TEST(Store, UpsertsPagesAndAdvancesTheWatermarkOnly) {
   EXPECT_EQ(s->customer_ids(), std::vector<std::string>{"1"});
 }
 
+// A value the CRM did not give is stored as NULL and read back as absent, never as 0; one it
+// gave, 0 included, comes back as it was.
+TEST(Store, AnAbsentValueStaysAbsentAndZeroStaysZero) {
+  auto s = mem();
+  auto b = page(1);
+  b.activities[0].closed_ms = 5000;
+  b.activities[0].value = 0.0;
+  b.activities.push_back({"t2", "ticket", "1", 2000, std::nullopt, "Open", "Still open", {}, 1});
+  ASSERT_TRUE(s->store_batch("x", b));
+  auto acts = s->activities();
+  ASSERT_EQ(acts.size(), 2u);
+  EXPECT_EQ(acts[0].closed_ms, std::optional<std::int64_t>(5000));
+  EXPECT_EQ(acts[0].value, std::optional<double>(0.0));
+  EXPECT_FALSE(acts[1].closed_ms);
+  EXPECT_FALSE(acts[1].value);
+  EXPECT_FALSE(acts[1].sentiment);
+  auto model = s->save_model({0, "v1", 1, "gbtree", "{}", "{}", "blob"});
+  ASSERT_TRUE(model);
+  store::Score with{"1", 10, *model, 0.4, 40, "medium", "", -20.0, 0.0}, without{"2", 10, *model, 0.1, 10, "low", ""};
+  ASSERT_TRUE(s->save_scores({with, without}));
+  auto latest = s->latest_scores();
+  EXPECT_EQ(latest.at("1").sentiment, std::optional<double>(-20.0));
+  EXPECT_EQ(latest.at("1").engagement, std::optional<double>(0.0));
+  EXPECT_FALSE(latest.at("2").sentiment);
+  EXPECT_FALSE(latest.at("2").engagement);
+}
+
 TEST(Store, ASentimentSurvivesResyncButNotAnEditedText) {
   auto s = mem();
   ASSERT_TRUE(s->store_batch("x", page(1)));

@@ -1,6 +1,7 @@
 #include "daemon/store/store.hpp"
 
 #include "daemon/core/clock.hpp"
+#include "daemon/store/bind.hpp"
 #include "daemon/store/migrations.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -20,6 +21,8 @@
 namespace cg::store {
 static_assert(migrations.size() == schema_version, "one migration per schema version");
 namespace json = boost::json;
+using detail::bind_all;
+using detail::exec_row;
 
 namespace {
 
@@ -141,17 +144,8 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
                            "VALUES(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                            "properties=excluded.properties, crm_fields=excluded.crm_fields, "
                            "modified_ms=excluded.modified_ms, archived=excluded.archived, owner_id=excluded.owner_id");
-    for (const auto& c : batch.customers) {
-      cust.bind(1, c.id);
-      cust.bind(2, c.name);
-      cust.bind(3, to_json(c.properties));
-      cust.bind(4, to_json(c.churnguard));
-      cust.bind(5, static_cast<int64_t>(c.modified_ms));
-      cust.bind(6, c.archived ? 1 : 0);
-      cust.bind(7, c.owner_id);
-      cust.exec();
-      cust.reset();
-    }
+    for (const auto& c : batch.customers)
+      exec_row(cust, c.id, c.name, to_json(c.properties), to_json(c.churnguard), c.modified_ms, c.archived, c.owner_id);
     SQLite::Statement act(*db_,
                           "INSERT INTO activities(id, kind, customer_id, occurred_ms, closed_ms, properties, modified_ms, value) "
                           "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
@@ -164,42 +158,20 @@ Result<void> Store::store_batch(const std::string& object, const crm::PullBatch&
                           "sentiment=CASE WHEN texts.body=excluded.body THEN texts.sentiment END, "
                           "sentiment_model=CASE WHEN texts.body=excluded.body THEN texts.sentiment_model END");
     for (const auto& a : batch.activities) {
-      act.bind(1, a.id);
-      act.bind(2, a.kind);
-      act.bind(3, a.customer_id);
-      act.bind(4, static_cast<int64_t>(a.occurred_ms));
-      if (a.closed_ms) act.bind(5, static_cast<int64_t>(*a.closed_ms)); else act.bind(5);
-      act.bind(6, to_json(a.properties));
-      act.bind(7, static_cast<int64_t>(a.modified_ms));
-      if (a.value) act.bind(8, *a.value); else act.bind(8);
-      act.exec();
-      act.reset();
+      exec_row(act, a.id, a.kind, a.customer_id, a.occurred_ms, a.closed_ms, to_json(a.properties), a.modified_ms, a.value);
       // The body carries the customer's words; a subject is often a template line.
       const std::string& body = a.body.empty() ? a.subject : a.body;
       // Only what the customer wrote has a sentiment worth scoring: tickets and replies.
       if (body.empty() || (a.kind != "ticket" && a.kind != "email_in" && a.kind != "comment")) continue;
-      txt.bind(1, a.kind + ":" + a.id);
-      txt.bind(2, a.id);
-      txt.bind(3, a.customer_id);
-      txt.bind(4, body);
-      txt.exec();
-      txt.reset();
+      exec_row(txt, a.kind + ":" + a.id, a.id, a.customer_id, body);
     }
     SQLite::Statement con(*db_,
                           "INSERT INTO contacts(id, customer_id, properties, modified_ms, email_delivered, email_opened) "
                           "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET customer_id=excluded.customer_id, "
                           "properties=excluded.properties, modified_ms=excluded.modified_ms, "
                           "email_delivered=excluded.email_delivered, email_opened=excluded.email_opened");
-    for (const auto& c : batch.contacts) {
-      con.bind(1, c.id);
-      con.bind(2, c.customer_id);
-      con.bind(3, to_json(c.properties));
-      con.bind(4, static_cast<int64_t>(c.modified_ms));
-      if (c.email_delivered) con.bind(5, *c.email_delivered); else con.bind(5);
-      if (c.email_opened) con.bind(6, *c.email_opened); else con.bind(6);
-      con.exec();
-      con.reset();
-    }
+    for (const auto& c : batch.contacts)
+      exec_row(con, c.id, c.customer_id, to_json(c.properties), c.modified_ms, c.email_delivered, c.email_opened);
     advance(object, batch.watermark_ms);
     tx.commit();
     return {};
@@ -213,10 +185,7 @@ void Store::advance(const std::string& object, std::int64_t ms) {
                        "INSERT INTO sync_state(object, watermark_ms, updated_ms) VALUES(?,?,?) "
                        "ON CONFLICT(object) DO UPDATE SET watermark_ms=max(watermark_ms, excluded.watermark_ms), "
                        "updated_ms=excluded.updated_ms");
-  wm.bind(1, object);
-  wm.bind(2, static_cast<int64_t>(ms));
-  wm.bind(3, static_cast<int64_t>(SystemClock{}.now_ms()));
-  wm.exec();
+  exec_row(wm, object, ms, SystemClock{}.now_ms());
 }
 
 Result<void> Store::advance_watermark(const std::string& object, std::int64_t ms) {
@@ -293,14 +262,7 @@ Result<void> Store::replace_owners(const std::vector<crm::Owner>& owners, std::i
     SQLite::Transaction tx(*db_);
     db_->exec("DELETE FROM owners");
     SQLite::Statement ins(*db_, "INSERT OR REPLACE INTO owners(id, name, active, refreshed_ms) VALUES(?,?,?,?)");
-    for (const auto& o : owners) {
-      ins.bind(1, o.id);
-      ins.bind(2, o.name);
-      ins.bind(3, o.active ? 1 : 0);
-      ins.bind(4, static_cast<int64_t>(now_ms));
-      ins.exec();
-      ins.reset();
-    }
+    for (const auto& o : owners) exec_row(ins, o.id, o.name, o.active, now_ms);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
@@ -336,7 +298,7 @@ std::optional<std::int64_t> Store::owners_refreshed_ms() const {
 std::map<std::string, double> Store::usage_counts_since(std::int64_t since_ms) const {
   std::map<std::string, double> out;
   SQLite::Statement q(*db_, "SELECT customer_id, count(*) FROM activities WHERE kind='usage' AND occurred_ms >= ? GROUP BY customer_id");
-  q.bind(1, static_cast<int64_t>(since_ms));
+  bind_all(q, since_ms);
   while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getDouble();
   return out;
 }
@@ -370,16 +332,9 @@ Result<std::size_t> Store::add_usage_events(const std::vector<crm::ActivityRecor
                           "INSERT OR IGNORE INTO activities(id, kind, customer_id, occurred_ms, properties, modified_ms, value) "
                           "VALUES(?, 'usage', ?, ?, ?, ?, ?)");
     std::size_t added = 0;
-    for (const auto& e : events) {
-      ins.bind(1, "usage:" + e.id);
-      ins.bind(2, e.customer_id);
-      ins.bind(3, static_cast<int64_t>(e.occurred_ms));
-      ins.bind(4, to_json(e.properties));
-      ins.bind(5, static_cast<int64_t>(e.occurred_ms));
-      if (e.value) ins.bind(6, *e.value); else ins.bind(6);
-      added += static_cast<std::size_t>(ins.exec());
-      ins.reset();
-    }
+    for (const auto& e : events)
+      added += static_cast<std::size_t>(
+          exec_row(ins, "usage:" + e.id, e.customer_id, e.occurred_ms, to_json(e.properties), e.occurred_ms, e.value));
     tx.commit();
     return added;
   } catch (const std::exception& e) {
@@ -390,7 +345,7 @@ Result<std::size_t> Store::add_usage_events(const std::vector<crm::ActivityRecor
 std::vector<Text> Store::unscored_texts(std::size_t limit) const {
   std::vector<Text> out;
   SQLite::Statement q(*db_, "SELECT id, customer_id, body FROM texts WHERE sentiment IS NULL LIMIT ?");
-  q.bind(1, static_cast<int64_t>(limit));
+  bind_all(q, limit);
   while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
   return out;
 }
@@ -399,13 +354,7 @@ Result<void> Store::set_sentiments(const std::vector<std::pair<std::string, doub
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement u(*db_, "UPDATE texts SET sentiment=?, sentiment_model=? WHERE id=?");
-    for (const auto& [id, s] : scores) {
-      u.bind(1, s);
-      u.bind(2, model);
-      u.bind(3, id);
-      u.exec();
-      u.reset();
-    }
+    for (const auto& [id, s] : scores) exec_row(u, s, model, id);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
@@ -418,15 +367,8 @@ Result<std::int64_t> Store::save_model(const ModelRecord& m) {
     SQLite::Statement q(*db_,
                         "INSERT INTO models(version, created_ms, algorithm, features, metrics, blob, transform, details, "
                         "active) VALUES(?,?,?,?,?,?,?,?,0)");
-    q.bind(1, m.version);
-    q.bind(2, static_cast<int64_t>(m.created_ms));
-    q.bind(3, m.algorithm);
-    q.bind(4, m.features_json);
-    q.bind(5, m.metrics_json);
-    q.bind(6, m.blob.data(), static_cast<int>(m.blob.size()));
-    q.bind(7, m.transform_json);
-    q.bind(8, m.details_json);
-    q.exec();
+    exec_row(q, m.version, m.created_ms, m.algorithm, m.features_json, m.metrics_json, detail::Blob{m.blob},
+             m.transform_json, m.details_json);
     return static_cast<std::int64_t>(db_->getLastInsertRowid());
   } catch (const std::exception& e) {
     return store_error("saving model " + m.version, e);
@@ -437,12 +379,11 @@ Result<void> Store::activate_model(std::int64_t id) {
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement check(*db_, "SELECT 1 FROM models WHERE id=?");
-    check.bind(1, static_cast<int64_t>(id));
+    bind_all(check, id);
     if (!check.executeStep()) return make_error(ErrorKind::not_found, "no model with id " + std::to_string(id));
     db_->exec("UPDATE models SET active=0 WHERE active=1");
     SQLite::Statement u(*db_, "UPDATE models SET active=1 WHERE id=?");
-    u.bind(1, static_cast<int64_t>(id));
-    u.exec();
+    exec_row(u, id);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
@@ -490,9 +431,7 @@ std::vector<ModelRecord> Store::models() const {
 std::optional<ModelRecord> Store::model(const std::string& key) const {
   SQLite::Statement q(*db_, std::string("SELECT ") + kModelColumns +
                                 ", blob FROM models WHERE version=? OR CAST(id AS TEXT)=? ORDER BY version=? DESC");
-  q.bind(1, key);
-  q.bind(2, key);
-  q.bind(3, key);
+  bind_all(q, key, key, key);
   if (!q.executeStep()) return std::nullopt;
   return model_row(q);
 }
@@ -501,17 +440,9 @@ Result<void> Store::save_drift(std::int64_t model_id, const std::vector<FeatureD
   try {
     SQLite::Transaction tx(*db_);
     SQLite::Statement del(*db_, "DELETE FROM drift WHERE model_id=?");
-    del.bind(1, static_cast<int64_t>(model_id));
-    del.exec();
+    exec_row(del, model_id);
     SQLite::Statement ins(*db_, "INSERT INTO drift(model_id, source, psi, computed_ms) VALUES(?,?,?,?)");
-    for (const auto& d : drift) {
-      ins.bind(1, static_cast<int64_t>(model_id));
-      ins.bind(2, d.source);
-      ins.bind(3, d.psi);
-      ins.bind(4, static_cast<int64_t>(d.computed_ms));
-      ins.exec();
-      ins.reset();
-    }
+    for (const auto& d : drift) exec_row(ins, model_id, d.source, d.psi, d.computed_ms);
     tx.commit();
     return {};
   } catch (const std::exception& e) {
@@ -524,14 +455,7 @@ Result<std::int64_t> Store::add_assignment(const PlayAssignment& a) {
     SQLite::Statement q(*db_,
                         "INSERT INTO play_assignments(play_id, customer_id, arm, assigned_ms, ends_ms, score, offer_value) "
                         "VALUES(?,?,?,?,?,?,?)");
-    q.bind(1, a.play_id);
-    q.bind(2, a.customer_id);
-    q.bind(3, a.arm);
-    q.bind(4, static_cast<int64_t>(a.assigned_ms));
-    q.bind(5, static_cast<int64_t>(a.ends_ms));
-    q.bind(6, a.score);
-    q.bind(7, a.offer_value);
-    q.exec();
+    exec_row(q, a.play_id, a.customer_id, a.arm, a.assigned_ms, a.ends_ms, a.score, a.offer_value);
     return static_cast<std::int64_t>(db_->getLastInsertRowid());
   } catch (const std::exception& e) {
     return store_error("saving the assignment of " + a.customer_id + " to play " + a.play_id, e);
@@ -581,7 +505,7 @@ std::vector<PlayAssignment> Store::assignments_of(const std::set<std::string>& c
 std::vector<PlayAssignment> Store::open_treatments(std::int64_t now_ms) const {
   SQLite::Statement q(*db_, std::string(assignment_select) +
                                 "WHERE arm = 'treatment' AND outcome IS NULL AND ends_ms > ? ORDER BY id");
-  q.bind(1, static_cast<int64_t>(now_ms));
+  bind_all(q, now_ms);
   std::vector<PlayAssignment> out;
   while (q.executeStep()) out.push_back(read_assignment(q));
   return out;
@@ -591,7 +515,7 @@ std::vector<PlayTally> Store::play_tallies(std::int64_t since_ms) const {
   SQLite::Statement q(*db_,
                       "SELECT play_id, arm, outcome, count(*), sum(assigned_ms > ?), total(offer_value) "
                       "FROM play_assignments GROUP BY play_id, arm, outcome");
-  q.bind(1, static_cast<int64_t>(since_ms));
+  bind_all(q, since_ms);
   std::vector<PlayTally> out;
   while (q.executeStep()) {
     PlayTally t{q.getColumn(0).getString(), q.getColumn(1).getString(), std::nullopt,
@@ -606,10 +530,7 @@ std::vector<PlayTally> Store::play_tallies(std::int64_t since_ms) const {
 Result<void> Store::set_outcome(std::int64_t id, const std::string& outcome, std::int64_t ms) {
   try {
     SQLite::Statement q(*db_, "UPDATE play_assignments SET outcome=?, outcome_ms=? WHERE id=? AND outcome IS NULL");
-    q.bind(1, outcome);
-    q.bind(2, static_cast<int64_t>(ms));
-    q.bind(3, static_cast<int64_t>(id));
-    q.exec();
+    exec_row(q, outcome, ms, id);
     return {};
   } catch (const std::exception& e) {
     return store_error("saving the outcome of assignment " + std::to_string(id), e);
@@ -623,12 +544,7 @@ Result<void> Store::record_action(std::int64_t id, const std::string& action, bo
                         "INSERT INTO play_actions(assignment_id, action, status, detail, done_ms) VALUES(?,?,?,?,?) "
                         "ON CONFLICT(assignment_id, action) DO UPDATE SET status=excluded.status, detail=excluded.detail, "
                         "done_ms=excluded.done_ms WHERE play_actions.status <> 'done'");
-    q.bind(1, static_cast<int64_t>(id));
-    q.bind(2, action);
-    q.bind(3, ok ? "done" : "failed");
-    q.bind(4, detail);
-    q.bind(5, static_cast<int64_t>(ms));
-    q.exec();
+    exec_row(q, id, action, ok ? "done" : "failed", detail, ms);
     return {};
   } catch (const std::exception& e) {
     return store_error("recording action " + action + " of assignment " + std::to_string(id), e);
@@ -639,7 +555,7 @@ std::set<std::pair<std::int64_t, std::string>> Store::done_actions(std::int64_t 
   SQLite::Statement q(*db_,
                       "SELECT x.assignment_id, x.action FROM play_actions x JOIN play_assignments a ON a.id = x.assignment_id "
                       "WHERE x.status='done' AND a.outcome IS NULL AND a.ends_ms > ?");
-  q.bind(1, static_cast<int64_t>(now_ms));
+  bind_all(q, now_ms);
   std::set<std::pair<std::int64_t, std::string>> out;
   while (q.executeStep()) out.emplace(q.getColumn(0).getInt64(), q.getColumn(1).getString());
   return out;
@@ -647,7 +563,7 @@ std::set<std::pair<std::int64_t, std::string>> Store::done_actions(std::int64_t 
 
 std::vector<FeatureDrift> Store::drift(std::int64_t model_id) const {
   SQLite::Statement q(*db_, "SELECT source, psi, computed_ms FROM drift WHERE model_id=? ORDER BY psi DESC");
-  q.bind(1, static_cast<int64_t>(model_id));
+  bind_all(q, model_id);
   std::vector<FeatureDrift> out;
   while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getDouble(), q.getColumn(2).getInt64()});
   return out;
@@ -679,18 +595,9 @@ Result<void> Store::save_scores(const std::vector<Score>& scores) {
                         "INSERT OR REPLACE INTO scores(customer_id, scored_ms, model_id, probability, score, tier, reasons, "
                         "sentiment, engagement) VALUES(?,?,?,?,?,?,?,?,?)");
     for (const auto& s : scores) {
-      if (unchanged(s)) continue;
-      q.bind(1, s.customer_id);
-      q.bind(2, static_cast<int64_t>(s.scored_ms));
-      q.bind(3, static_cast<int64_t>(s.model_id));
-      q.bind(4, s.probability);
-      q.bind(5, s.score);
-      q.bind(6, s.tier);
-      q.bind(7, s.reasons);
-      if (s.sentiment) q.bind(8, *s.sentiment); else q.bind(8);
-      if (s.engagement) q.bind(9, *s.engagement); else q.bind(9);
-      q.exec();
-      q.reset();
+      if (!unchanged(s))
+        exec_row(q, s.customer_id, s.scored_ms, s.model_id, s.probability, s.score, s.tier, s.reasons, s.sentiment,
+                 s.engagement);
     }
     tx.commit();
     return {};
@@ -708,7 +615,7 @@ std::map<std::string, int> Store::scores_as_of(std::int64_t ms) const {
   std::map<std::string, int> out;
   SQLite::Statement q(*db_,
                       "SELECT customer_id, score, max(scored_ms) FROM scores WHERE scored_ms <= ? GROUP BY customer_id");
-  q.bind(1, static_cast<int64_t>(ms));
+  bind_all(q, ms);
   while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
   return out;
 }
@@ -718,7 +625,7 @@ std::map<std::string, Score> Store::score_snapshot(std::int64_t ms) const {
   SQLite::Statement q(*db_, std::string("SELECT ") + score_columns +
                                 " FROM scores s WHERE scored_ms = (SELECT max(scored_ms) FROM scores "
                                 "WHERE customer_id = s.customer_id AND scored_ms <= ?)");
-  q.bind(1, static_cast<int64_t>(ms));
+  bind_all(q, ms);
   while (q.executeStep()) {
     auto s = read_score(q);
     auto id = s.customer_id;
@@ -736,8 +643,7 @@ std::map<std::string, std::vector<Score>> Store::score_history_of(const std::set
                                 "(SELECT max(scored_ms) FROM scores WHERE customer_id = ?1 AND scored_ms <= ?2), 0) "
                                 "ORDER BY scored_ms");
   for (const auto& id : ids) {
-    q.bind(1, id);
-    q.bind(2, static_cast<int64_t>(from_ms));
+    bind_all(q, id, from_ms);
     std::vector<Score> h;
     while (q.executeStep()) h.push_back(read_score(q));
     q.reset();
@@ -780,15 +686,8 @@ Result<void> Store::enqueue(const std::vector<std::pair<std::string, std::map<st
                           "INSERT INTO outbox(customer_id, fields, status, attempts, created_ms, updated_ms) "
                           "VALUES(?,?,'pending',0,?,?)");
     for (const auto& [customer, fields] : writes) {
-      drop.bind(1, customer);
-      drop.exec();
-      drop.reset();
-      ins.bind(1, customer);
-      ins.bind(2, to_json(fields));
-      ins.bind(3, static_cast<int64_t>(now_ms));
-      ins.bind(4, static_cast<int64_t>(now_ms));
-      ins.exec();
-      ins.reset();
+      exec_row(drop, customer);
+      exec_row(ins, customer, to_json(fields), now_ms, now_ms);
     }
     tx.commit();
     return {};
@@ -802,9 +701,7 @@ std::vector<OutboxEntry> Store::pending_writes(int max_attempts, std::int64_t af
   SQLite::Statement q(*db_,
                       "SELECT id, customer_id, fields, attempts FROM outbox WHERE status='pending' AND attempts < ? "
                       "AND id > ? ORDER BY id LIMIT ?");
-  q.bind(1, max_attempts);
-  q.bind(2, static_cast<int64_t>(after_id));
-  q.bind(3, static_cast<int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  bind_all(q, max_attempts, after_id, std::min<std::size_t>(limit, INT64_MAX));
   while (q.executeStep())
     out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), from_json(q.getColumn(2).getString()),
                    q.getColumn(3).getInt()});
@@ -823,7 +720,7 @@ Result<void> Store::mark_written(const std::vector<std::int64_t>& ids, std::int6
     // N customers cost N^2/100 JSON parses: found at 200,000 customers).
     SQLite::Statement prior(*db_, "SELECT fields FROM written_fields WHERE customer_id=?");
     for (auto id : ids) {
-      get.bind(1, static_cast<int64_t>(id));
+      bind_all(get, id);
       if (!get.executeStep()) {
         get.reset();
         continue;
@@ -835,15 +732,8 @@ Result<void> Store::mark_written(const std::vector<std::int64_t>& ids, std::int6
       prior.reset();
       for (auto& [k, v] : from_json(get.getColumn(1).getString())) merged[k] = v;
       get.reset();
-      done.bind(1, static_cast<int64_t>(now_ms));
-      done.bind(2, static_cast<int64_t>(id));
-      done.exec();
-      done.reset();
-      written.bind(1, customer);
-      written.bind(2, to_json(merged));
-      written.bind(3, static_cast<int64_t>(now_ms));
-      written.exec();
-      written.reset();
+      exec_row(done, now_ms, id);
+      exec_row(written, customer, to_json(merged), now_ms);
     }
     tx.commit();
     return {};
@@ -856,11 +746,7 @@ Result<void> Store::mark_failed(std::int64_t id, const std::string& error, bool 
   try {
     SQLite::Statement u(*db_,
                         "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, updated_ms=? WHERE id=?");
-    u.bind(1, retryable ? "pending" : "failed");
-    u.bind(2, error);
-    u.bind(3, static_cast<int64_t>(now_ms));
-    u.bind(4, static_cast<int64_t>(id));
-    u.exec();
+    exec_row(u, retryable ? "pending" : "failed", error, now_ms, id);
     return {};
   } catch (const std::exception& e) {
     return store_error("recording a failed CRM write", e);
