@@ -209,6 +209,73 @@ TEST(Selection, PrefersTheCheapestCandidateThatIsNotSignificantlyWorse) {
   EXPECT_EQ(plain->chosen, plain->best);
 }
 
+namespace {
+
+// Validation rows with known churn probabilities, and two candidates' raw probabilities on them:
+// `calibrated` the true probabilities, `sharp` a ranking that differs from the truth by noise,
+// made overconfident (the margin times `stretch`).
+struct TwoCandidates {
+  std::vector<float> y, calibrated, sharp;
+};
+TwoCandidates two_candidates(unsigned seed, double noise, double stretch) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g;
+  std::uniform_real_distribution<double> u(0, 1);
+  TwoCandidates t;
+  for (int i = 0; i < 1500; ++i) {
+    const double z = 1.5 * g(rng) - 1;
+    t.calibrated.push_back(sigmoid(z));
+    t.y.push_back(u(rng) < t.calibrated.back() ? 1.f : 0.f);
+    t.sharp.push_back(sigmoid(stretch * (z + noise * g(rng))));
+  }
+  return t;
+}
+
+// Both compile to tables, so parsimony does not step in: the choice is PR-AUC, then log loss.
+std::vector<model::CandidateResult> results(const TwoCandidates& t) {
+  return {{"explainable_boosting", 1, model::evaluate(t.sharp, t.y), 0, std::nullopt},
+          {"logistic_regression", 1, model::evaluate(t.calibrated, t.y), 0, std::nullopt}};
+}
+
+}  // namespace
+
+// A PR-AUC lead inside the validation rows' noise does not outweigh a better log loss; a lead the
+// paired resamples confirm does; without resampling, a lead over 0.001 decides.
+TEST(Selection, LogLossDecidesBetweenCandidatesWhosePrAucDiffersByNoise) {
+  // A seed where the noisy ranking happens to edge out the truth on these rows.
+  std::optional<TwoCandidates> edge;
+  for (unsigned seed = 1; seed < 200 && !edge; ++seed) {
+    auto t = two_candidates(seed, 0.15, 2.0);
+    auto r = results(t);
+    if (r[0].valid.pr_auc > r[1].valid.pr_auc + 0.002) edge = t;
+  }
+  ASSERT_TRUE(edge);
+  auto r = results(*edge);
+  ASSERT_GT(r[0].valid.log_loss, r[1].valid.log_loss);  // overconfident
+  model::SelectOptions o;
+  const std::vector<std::vector<float>> raw{edge->sharp, edge->calibrated};
+  auto c = model::choose_candidate(r, raw, edge->y, o);
+  EXPECT_EQ(c.best, 1u) << c.why;
+  EXPECT_EQ(c.pick, 1u) << c.why;
+  EXPECT_NE(c.why.find("log loss"), std::string::npos) << c.why;
+
+  o.resamples = 0;
+  r = results(*edge);
+  EXPECT_EQ(model::choose_candidate(r, raw, edge->y, o).best, 0u);
+
+  // A large lead: the truth's ranking, overconfident, against a much noisier but gentler one.
+  auto t = two_candidates(7, 0.0, 3.5);
+  auto noisy = two_candidates(7, 1.0, 0.4);
+  t.calibrated = noisy.sharp;
+  r = results(t);
+  ASSERT_GT(r[0].valid.pr_auc, r[1].valid.pr_auc + 0.05);
+  ASSERT_GT(r[0].valid.log_loss, r[1].valid.log_loss);
+  o.resamples = 200;
+  auto big = model::choose_candidate(r, {t.sharp, t.calibrated}, t.y, o);
+  EXPECT_EQ(big.best, 0u) << big.why;
+  EXPECT_NE(big.why.find("best validation PR-AUC"), std::string::npos) << big.why;
+}
+
 TEST(Selection, TimeSplitKeepsLabelWindowsOutOfLaterParts) {
   model::Dataset d;
   synthetic(1200, d.x, d.y);

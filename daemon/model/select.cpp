@@ -145,6 +145,57 @@ Result<Split> split_rows(const Dataset& d, double valid_share, double test_share
   return s;
 }
 
+Choice choose_candidate(std::vector<CandidateResult>& candidates, const std::vector<std::vector<float>>& valid_raw,
+                        const std::vector<float>& y, const SelectOptions& o) {
+  // The best PR-AUC, then log loss: between the top PR-AUC and every candidate it does not beat
+  // with confidence (in paired resamples of the validation rows; without resampling, within
+  // 0.001 of it), the lower log loss wins. A PR-AUC gap inside the validation rows' noise is no
+  // reason to pass over a better log loss.
+  std::size_t top = 0;
+  for (std::size_t i = 1; i < candidates.size(); ++i)
+    if (candidates[i].valid.pr_auc > candidates[top].valid.pr_auc) top = i;
+  std::size_t best = top;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const auto& c = candidates[i].valid;
+    if (i == top || c.log_loss >= candidates[best].valid.log_loss) continue;
+    const bool tied = o.resamples > 0
+                          ? paired_beats_share(valid_raw[top], valid_raw[i], y, o.resamples, o.params.seed) < o.confidence
+                          : c.pr_auc >= candidates[top].valid.pr_auc - 0.001;
+    if (tied) best = i;
+  }
+  const std::string& best_name = candidates[best].algorithm;
+  std::size_t pick = best;
+  std::string why =
+      best == top ? best_name + " has the best validation PR-AUC (" + fixed(candidates[best].valid.pr_auc, 4) + ")"
+                  : best_name + " has the best validation log loss (" + fixed(candidates[best].valid.log_loss, 4) +
+                        ") and a PR-AUC (" + fixed(candidates[best].valid.pr_auc, 4) + ") not significantly below " +
+                        candidates[top].algorithm + "'s (" + fixed(candidates[top].valid.pr_auc, 4) + ")";
+  if (o.resamples > 0) {
+    candidates[best].best_beats_share = 1.0;
+    // The cheapest candidate the best does not beat with confidence.
+    std::vector<std::size_t> cheaper;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      if (cost_rank(candidates[i].algorithm) < cost_rank(best_name)) cheaper.push_back(i);
+    // Cheapest first; among equally cheap ones, the better validation PR-AUC first.
+    std::stable_sort(cheaper.begin(), cheaper.end(), [&](auto a, auto b) {
+      const auto ra = cost_rank(candidates[a].algorithm), rb = cost_rank(candidates[b].algorithm);
+      return ra != rb ? ra < rb : candidates[a].valid.pr_auc > candidates[b].valid.pr_auc;
+    });
+    for (auto i : cheaper) {
+      auto& c = candidates[i];
+      c.best_beats_share = paired_beats_share(valid_raw[best], valid_raw[i], y, o.resamples, o.params.seed);
+      if (pick == best && *c.best_beats_share < o.confidence) {
+        pick = i;
+        why = c.algorithm + " is chosen: cheaper to score and explain, and not significantly worse than " + best_name +
+              " (PR-AUC " + fixed(c.valid.pr_auc, 4) + " vs " + fixed(candidates[best].valid.pr_auc, 4) + "; " +
+              best_name + " ahead in " + fixed(100 * *c.best_beats_share, 0) + "% of " + std::to_string(o.resamples) +
+              " paired resamples, under " + fixed(100 * o.confidence, 0) + "%)";
+      }
+    }
+  }
+  return {best, pick, why};
+}
+
 Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
   if (o.candidates.empty()) return make_error(ErrorKind::model, "no candidate algorithms to train");
   auto split = split_rows(d, o.validation_share, o.test_share, o.params.seed);
@@ -155,7 +206,6 @@ Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
   const auto ytr = labels_of(d.y, split->train), yva = labels_of(d.y, split->valid);
   std::vector<Model> models;
   std::vector<std::vector<float>> valid_raw;
-  std::size_t best = 0;
   for (const auto& algo : o.candidates) {
     TrainParams p = o.params;
     p.algorithm = algo;
@@ -164,44 +214,15 @@ Result<Selection> select_model(const Dataset& d, const SelectOptions& o) {
     if (!m) return m.error();
     auto raw = m->raw(xva);
     if (!raw) return raw.error();
-    CandidateResult c{algo, m->rounds_used(), evaluate(*raw, yva),
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), std::nullopt};
-    if (!sel.candidates.empty()) {
-      const auto& b = sel.candidates[best].valid;
-      if (c.valid.pr_auc > b.pr_auc + 0.001 || (c.valid.pr_auc >= b.pr_auc - 0.001 && c.valid.log_loss < b.log_loss))
-        best = sel.candidates.size();
-    }
-    sel.candidates.push_back(std::move(c));
+    sel.candidates.push_back({algo, m->rounds_used(), evaluate(*raw, yva),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), std::nullopt});
     models.push_back(std::move(*m));
     valid_raw.push_back(std::move(*raw));
   }
-  sel.best = sel.candidates[best].algorithm;
-  std::size_t pick = best;
-  sel.why = sel.best + " has the best validation PR-AUC (" + fixed(sel.candidates[best].valid.pr_auc, 4) + ")";
-  if (o.resamples > 0) {
-    sel.candidates[best].best_beats_share = 1.0;
-    // The cheapest candidate the best does not beat with confidence.
-    std::vector<std::size_t> cheaper;
-    for (std::size_t i = 0; i < sel.candidates.size(); ++i)
-      if (cost_rank(sel.candidates[i].algorithm) < cost_rank(sel.best)) cheaper.push_back(i);
-    // Cheapest first; among equally cheap ones, the better validation PR-AUC first.
-    std::stable_sort(cheaper.begin(), cheaper.end(), [&](auto a, auto b) {
-      const auto ra = cost_rank(sel.candidates[a].algorithm), rb = cost_rank(sel.candidates[b].algorithm);
-      return ra != rb ? ra < rb : sel.candidates[a].valid.pr_auc > sel.candidates[b].valid.pr_auc;
-    });
-    for (auto i : cheaper) {
-      auto& c = sel.candidates[i];
-      c.best_beats_share = paired_beats_share(valid_raw[best], valid_raw[i], yva, o.resamples, o.params.seed);
-      if (pick == best && *c.best_beats_share < o.confidence) {
-        pick = i;
-        sel.why = c.algorithm + " is chosen: cheaper to score and explain, and not significantly worse than " +
-                  sel.best + " (PR-AUC " + fixed(c.valid.pr_auc, 4) + " vs " +
-                  fixed(sel.candidates[best].valid.pr_auc, 4) + "; " + sel.best + " ahead in " +
-                  fixed(100 * *c.best_beats_share, 0) + "% of " + std::to_string(o.resamples) +
-                  " paired resamples, under " + fixed(100 * o.confidence, 0) + "%)";
-      }
-    }
-  }
+  const auto choice = choose_candidate(sel.candidates, valid_raw, yva, o);
+  const std::size_t pick = choice.pick;
+  sel.best = sel.candidates[choice.best].algorithm;
+  sel.why = choice.why;
   sel.chosen = sel.candidates[pick].algorithm;
   sel.valid = sel.candidates[pick].valid;
   sel.model.emplace(std::move(models[pick]));

@@ -1,10 +1,11 @@
 #pragma once
 // Model selection: split the rows, train every candidate on the same training rows (boosting
-// stops early on the validation rows), pick the best PR-AUC on validation (log loss breaks
-// ties within 0.001), then prefer the cheapest candidate to score and explain that is not
-// significantly worse than that best (paired bootstrap of the validation rows), fit the calibrator on the winner's validation predictions, retrain the
-// winner on training + validation rows (same rounds), and measure the calibrated model once on
-// the untouched test rows.
+// stops early on the validation rows), pick the best PR-AUC on validation (log loss decides
+// between it and the candidates it does not beat with confidence), then prefer the cheapest
+// candidate to score and explain that is not significantly worse than that best (paired
+// bootstrap of the validation rows), fit the calibrator on the winner's validation predictions,
+// retrain the winner on training + validation rows (same rounds), and measure the calibrated
+// model once on the untouched test rows.
 //
 // Rows with times (snapshots) are split by time, whole snapshot dates to a part, oldest to
 // training, newest to test, and a part only keeps rows whose label window closed before the
@@ -72,5 +73,17 @@ struct Selection {
 };
 
 Result<Selection> select_model(const Dataset& d, const SelectOptions& o);
+
+// The choice among trained candidates, from their validation metrics and raw validation
+// probabilities (`y` the validation labels): `best` has the top PR-AUC, or, among the candidates
+// that top one does not beat with confidence, the lowest log loss; `pick` is the cheapest to
+// score and explain that `best` does not beat with confidence. Sets each compared candidate's
+// best_beats_share.
+struct Choice {
+  std::size_t best = 0, pick = 0;
+  std::string why;
+};
+Choice choose_candidate(std::vector<CandidateResult>& candidates, const std::vector<std::vector<float>>& valid_raw,
+                        const std::vector<float>& y, const SelectOptions& o);
 
 }  // namespace cg::model
