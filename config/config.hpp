@@ -105,6 +105,17 @@ inline std::string derived_form_error(const DerivedProperty& d) {
   return "'" + d.op + "' is not sum, ratio or log";
 }
 
+// How one reason reads. "{value}" in it is the customer's value. `one`, when given, is the form
+// for a value of exactly 1 ("Customer for only 1 month"), `other` the form for every other value.
+struct ReasonPhrase {
+  std::string other, one;
+  ReasonPhrase() = default;
+  ReasonPhrase(std::string other_form, std::string one_form = {})  // NOLINT: a plain string is a phrase
+      : other(std::move(other_form)), one(std::move(one_form)) {}
+  ReasonPhrase(const char* other_form) : other(other_form) {}  // NOLINT
+  bool operator==(const ReasonPhrase&) const = default;
+};
+
 struct ModelConfig {
   LabelConfig label;
   std::vector<std::string> numeric_properties;
@@ -125,8 +136,8 @@ struct ModelConfig {
   double learning_rate = 0.05;
   int interactions = 10;  // explainable_boosting: the most column pairs it models
   TierThresholds tiers;
-  // feature or property name -> phrase; "{value}" is replaced by the customer's value
-  std::map<std::string, std::string> reason_phrases;
+  // feature or property name -> how its reason reads
+  std::map<std::string, ReasonPhrase> reason_phrases;
 };
 
 struct WritebackConfig {

@@ -141,7 +141,20 @@ void read_model(YamlReader& r, ModelConfig& m) {
     t->read("critical", m.tiers.critical);
     t->finish();
   }
-  r.read("reason_phrases", m.reason_phrases);
+  // A phrase is a string, or {one: ..., other: ...} where a value of 1 reads differently.
+  if (auto phrases = r.child("reason_phrases")) {
+    for (const auto& name : phrases->keys()) {
+      auto& phrase = m.reason_phrases[name];
+      if (auto forms = phrases->child_if_map(name)) {
+        forms->read("other", phrase.other, true);
+        forms->read("one", phrase.one);
+        forms->finish();
+      } else {
+        phrases->read(name, phrase.other, true);
+      }
+    }
+    phrases->finish();
+  }
   r.finish();
 }
 

@@ -108,6 +108,18 @@ std::optional<YamlReader> YamlReader::child(const std::string& key, bool require
   return r;
 }
 
+std::optional<YamlReader> YamlReader::child_if_map(const std::string& key) {
+  if (!node_[key].IsMap()) return std::nullopt;
+  return child(key);
+}
+
+std::vector<std::string> YamlReader::keys() const {
+  std::vector<std::string> out;
+  if (node_.IsMap())
+    for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  return out;
+}
+
 std::vector<YamlReader> YamlReader::children(const std::string& key) {
   std::vector<YamlReader> out;
   auto n = lookup(key, false);

@@ -27,6 +27,11 @@ class YamlReader {
   void read(const std::string& key, std::map<std::string, std::string>& out);
   // A nested mapping, or nullopt if absent (marks the key as known).
   std::optional<YamlReader> child(const std::string& key, bool required = false);
+  // The nested mapping at a key whose value may be a scalar or a mapping: nullopt, and no error,
+  // when it is not a mapping (read it as a scalar then).
+  std::optional<YamlReader> child_if_map(const std::string& key);
+  // This mapping's keys, in the file's order.
+  [[nodiscard]] std::vector<std::string> keys() const;
   // A sequence of mappings (e.g. plays), each reader's path "key[i]".
   std::vector<YamlReader> children(const std::string& key);
 

@@ -107,6 +107,28 @@ TEST(Config, DerivedPropertiesAreReadAndTheirMistakesNamed) {
   EXPECT_NE(bad("{name: x, product: [a, b]}").find("model.derived_properties[0].product: unknown key"), std::string::npos) << bad("{name: x, product: [a, b]}");
 }
 
+TEST(Config, ReasonPhrasesAreTextsOrOneAndOtherForms) {
+  std::string y = valid;
+  y += "  reason_phrases:\n"
+       "    contract_type: 'Contract: {value}'\n"
+       "    tenure_months: {one: 'Customer for {value} month', other: 'Customer for {value} months'}\n";
+  auto c = config::parse_config(y, "test.yaml");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->model.reason_phrases.at("contract_type"), config::ReasonPhrase("Contract: {value}"));
+  EXPECT_EQ(c->model.reason_phrases.at("tenure_months"),
+            config::ReasonPhrase("Customer for {value} months", "Customer for {value} month"));
+  auto bad = [&](const std::string& entry) { return error_of(std::string(valid) + "  reason_phrases:\n    " + entry + "\n"); };
+  EXPECT_NE(bad("tenure_months: {one: 'a month'}").find("model.reason_phrases.tenure_months.other: is required"),
+            std::string::npos) << bad("tenure_months: {one: 'a month'}");
+  EXPECT_NE(bad("tenure_months: {one: a, other: b, few: c}").find("model.reason_phrases.tenure_months.few: unknown key"),
+            std::string::npos) << bad("tenure_months: {one: a, other: b, few: c}");
+  EXPECT_NE(bad("tenure_months: [a, b]").find("model.reason_phrases.tenure_months: expected a string"), std::string::npos)
+      << bad("tenure_months: [a, b]");
+  EXPECT_NE(bad("tenure_months: ''").find("model.reason_phrases.tenure_months: must not be empty"), std::string::npos)
+      << bad("tenure_months: ''");
+  EXPECT_NE(bad("- a").find("model.reason_phrases: expected a mapping"), std::string::npos) << bad("- a");
+}
+
 TEST(Config, MissingRequiredKeyIsNamed) {
   auto e = error_of("crm: hubspot\nhubspot:\n  token: {env: X}\nmodel:\n  label: {}\n");
   EXPECT_NE(e.find("model.label.property: is required but missing"), std::string::npos) << e;

@@ -126,6 +126,43 @@ TEST(Scoring, ReasonSentenceKeepsTheStrongestThreeInOrder) {
   EXPECT_EQ(w.sentence(none, {}), "");
 }
 
+// A phrase's `one` form reads where the value is exactly 1; every other value, and a source
+// without that form, reads the `other` form.
+TEST(Scoring, ReasonsUseAPhrasesOneFormForAValueOfOne) {
+  std::vector<std::string> sources{"months", "tickets", "plan"};
+  const scoring::ReasonWriter w(sources, {{"months", {"Customer for {value} months", "Customer for {value} month"}},
+                                          {"tickets", "{value} tickets"}});
+  float contrib[] = {0.9f, 0.5f, 0.2f, 0.0f};
+  EXPECT_EQ(w.sentence(contrib, {"1", "1", "pro"}), "Customer for 1 month; 1 tickets; plan: pro");
+  EXPECT_EQ(w.sentence(contrib, {"12", "3", "pro"}), "Customer for 12 months; 3 tickets; plan: pro");
+  EXPECT_EQ(w.top(contrib, {"1.5"}, 1), (std::vector<std::string>{"Customer for 1.5 months"}));
+  EXPECT_EQ(w.top(contrib, {"10"}, 1), (std::vector<std::string>{"Customer for 10 months"}));
+}
+
+// Counting what drives risk across customers: reasons group by the phrase they came from.
+TEST(Scoring, ReasonGroupsCountEachPhraseOnceWhateverItsValue) {
+  const scoring::ReasonGroups g({{"months", {"Customer for only {value} months", "Customer for only {value} month"}},
+                                 {"sentiment", "Support sentiment {value} (of -100..100)"},
+                                 {"resolved", "Only {value} tickets resolved in 30 days"},
+                                 {"a_short", "Only {value}"},
+                                 {"rate", "Contacts open {value} of marketing e-mails"},
+                                 {"contract", "Contract: {value}"},
+                                 {"flag", "Flagged by the account team"}});
+  EXPECT_EQ(g.of("Customer for only 1 month"), "Customer for only # months");
+  EXPECT_EQ(g.of("Customer for only 14 months"), "Customer for only # months");
+  // The phrase's own numbers stay; only the value is masked.
+  EXPECT_EQ(g.of("Support sentiment -39.2 (of -100..100)"), "Support sentiment # (of -100..100)");
+  EXPECT_EQ(g.of("Contacts open 12% of marketing e-mails"), "Contacts open # of marketing e-mails");
+  // The most specific phrase wins over a shorter one that also fits.
+  EXPECT_EQ(g.of("Only 3 tickets resolved in 30 days"), "Only # tickets resolved in 30 days");
+  EXPECT_EQ(g.of("Only 3"), "Only #");
+  // Categories are what the team acts on: they stay apart.
+  EXPECT_EQ(g.of("Contract: Month-to-month"), "Contract: Month-to-month");
+  EXPECT_EQ(g.of("Flagged by the account team"), "Flagged by the account team");
+  // No phrase renders it (a source without one): its numbers are masked.
+  EXPECT_EQ(g.of("tenure: 12"), "tenure: #");
+}
+
 namespace {
 const std::int64_t day = 86'400'000, t0 = 1000 * day;
 store::Activity act(std::string id, std::string kind, double days_ago, std::optional<double> closed_days_ago = {},
@@ -175,6 +212,27 @@ TEST(Features, WindowsOnAHandBuiltTimeline) {
   EXPECT_EQ(f["negative_texts_90d"], 2);
   EXPECT_DOUBLE_EQ(f["marketing_open_rate"], 0.4);
   EXPECT_TRUE(std::isnan(features::behaviour_of({}, t0, nullptr)["email_open_rate_30d"]));
+}
+
+// Open and reply rates read as percentages in reasons; counts as numbers.
+TEST(Features, RatesReadAsPercentages) {
+  std::vector<store::Customer> cs{{"c1", "", {}, {}, 0}};
+  auto spec = features::fit_spec(cs, {}, {}, {});
+  spec.behaviour = true;
+  auto acts = timeline();
+  auto f = features::build(spec, cs, acts, t0, {{"c1", store::MarketingStats{10, 4}}});
+  ASSERT_EQ(f.display.size(), 1u);
+  const auto& names = features::behaviour_features();
+  auto shown = [&](const std::string& name) {
+    const auto at = std::find(names.begin(), names.end(), name) - names.begin();
+    return f.display[0].at(static_cast<std::size_t>(at));
+  };
+  EXPECT_EQ(shown("email_open_rate_30d"), "50%");
+  EXPECT_EQ(shown("email_open_rate_90d"), "67%");
+  EXPECT_EQ(shown("email_reply_rate_7d"), "100%");
+  EXPECT_EQ(shown("marketing_open_rate"), "40%");
+  EXPECT_EQ(shown("tickets_opened_90d"), "3");
+  EXPECT_EQ(shown("days_since_last_activity"), "2");
 }
 
 TEST(Features, NoFeatureSeesPastTheAsOfDate) {

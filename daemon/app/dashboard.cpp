@@ -1,6 +1,7 @@
 #include "daemon/app/dashboard.hpp"
 
 #include "daemon/core/clock.hpp"
+#include "daemon/scoring/reasons.hpp"
 
 #include <set>
 #include <boost/json.hpp>
@@ -19,23 +20,6 @@ namespace {
 double mean(double sum, std::size_t n) { return n ? sum / double(n) : 0; }
 
 json::value maybe(double sum, std::size_t n) { return n ? json::value(sum / double(n)) : json::value(nullptr); }
-
-// "3 support tickets in the last 30 days" -> "# support tickets in the last # days"
-std::string reason_template(const std::string& r) {
-  std::string out;
-  bool in_number = false;
-  for (char c : r) {
-    const bool digit = std::isdigit(static_cast<unsigned char>(c)) || ((c == '.' || c == '-') && in_number);
-    if (digit) {
-      if (!in_number) out += '#';
-      in_number = true;
-    } else {
-      in_number = false;
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> split_reasons(const std::string& s) {
   std::vector<std::string> out;
@@ -71,6 +55,7 @@ BookSummary summarise_book(App& app, std::int64_t now, std::size_t top_n) {
   const std::int64_t month_ago = now - 30 * ms_per_day;
   const auto fields_of = app.play_fields();
   auto is_high = [](const store::Score& s) { return s.tier == "high" || s.tier == "critical"; };
+  const scoring::ReasonGroups groups(cfg.model.reason_phrases);
   auto riskier = [](const store::Score& x, const store::Score& y) {
     return x.probability != y.probability ? x.probability > y.probability : x.customer_id < y.customer_id;
   };
@@ -107,7 +92,7 @@ BookSummary summarise_book(App& app, std::int64_t now, std::size_t top_n) {
       if (is_high(s)) {
         ++b.high_risk;
         if (f == fields.end()) ++b.high_without_play;
-        for (const auto& r : split_reasons(s.reasons)) ++b.reason_counts[reason_template(r)];
+        for (const auto& r : split_reasons(s.reasons)) ++b.reason_counts[groups.of(r)];
       }
       if (top_n > 0 && (b.top.size() < top_n || riskier(s, b.top.back().score))) {
         BookSummary::Top t{s, c.name, f == fields.end() ? std::map<std::string, std::string>{} : f->second};

@@ -37,7 +37,7 @@ struct BookSummary {
     std::map<std::string, std::string> play_fields;
   };
   std::vector<Top> top;  // riskiest first
-  std::map<std::string, std::size_t> reason_counts;  // reasons of high risk, numbers as '#'
+  std::map<std::string, std::size_t> reason_counts;  // reasons of high risk by phrase (scoring::ReasonGroups)
   std::size_t high_risk = 0, high_without_play = 0;
 };
 BookSummary summarise_book(App& app, std::int64_t now_ms, std::size_t top_n);

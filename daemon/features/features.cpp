@@ -27,6 +27,17 @@ std::string fmt(double v) {
 
 double ratio(double num, double den) { return den > 0 ? std::min(1.0, num / den) : nan; }
 
+// A share of 0..1 as people read it: "14%".
+std::string percent(double v) {
+  if (std::isnan(v)) return "unknown";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", 100 * v);
+  return buf;
+}
+
+// The behaviour features that are shares (open and reply rates), shown as percentages.
+bool is_rate(std::string_view name) { return name.find("_rate") != std::string_view::npos; }
+
 std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / ms_per_day : (ms - ms_per_day + 1) / ms_per_day; }
 }  // namespace
 
@@ -296,6 +307,9 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
   out.matrix.rows = customers.size();
   out.matrix.x.reserve(out.matrix.cols * customers.size());
   const float fnan = std::nanf("");
+  const auto& behaviour_names = behaviour_features();
+  std::vector<bool> rate(behaviour_names.size());
+  for (std::size_t k = 0; k < rate.size(); ++k) rate[k] = is_rate(behaviour_names[k]);
   for (std::size_t i = 0; i < customers.size(); ++i) {
     const auto& c = customers[i];
     std::vector<std::string> disp;
@@ -321,10 +335,10 @@ CustomerFeatures build(const FeatureSpec& spec, const std::vector<store::Custome
       disp.push_back(val.empty() ? "unknown" : val);
     }
     if (spec.behaviour)
-      for (const auto& name : behaviour_features()) {
-        double v = beh[i][name];
+      for (std::size_t k = 0; k < behaviour_names.size(); ++k) {
+        double v = beh[i][behaviour_names[k]];
         out.matrix.x.push_back(static_cast<float>(v));
-        disp.push_back(fmt(v));
+        disp.push_back(rate[k] ? percent(v) : fmt(v));
       }
     double s = beh[i]["sentiment_mean_90d"];
     out.sentiment.push_back(std::isnan(s) ? std::nullopt : std::optional<double>(s));

@@ -3,6 +3,7 @@
 #include "daemon/core/scratch.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 
 namespace cg::scoring {
@@ -25,7 +26,7 @@ std::string tier_for(int score, const config::TierThresholds& t) {
 }
 
 ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
-                           const std::map<std::string, std::string>& phrases) {
+                           const std::map<std::string, config::ReasonPhrase>& phrases) {
   std::map<std::string, std::size_t> index;
   for (std::size_t c = 0; c < column_sources.size(); ++c) {
     const auto& s = column_sources[c];
@@ -33,8 +34,12 @@ ReasonWriter::ReasonWriter(const std::vector<std::string>& column_sources,
     if (fresh) {
       sources_.push_back(s);
       auto p = phrases.find(s);
-      phrases_.push_back(p == phrases.end() ? s + ": {value}" : p->second);
-      value_at_.push_back(phrases_.back().find(kValue));
+      auto phrase = [](std::string text) {
+        const auto at = text.find(kValue);
+        return Phrase{std::move(text), at};
+      };
+      other_.push_back(phrase(p == phrases.end() ? s + ": {value}" : p->second.other));
+      one_.push_back(phrase(p == phrases.end() ? std::string() : p->second.one));
     }
     const auto src = static_cast<std::uint32_t>(it->second), col = static_cast<std::uint32_t>(c);
     if (!runs_.empty() && runs_.back().source == src && runs_.back().end == col)
@@ -79,9 +84,12 @@ std::size_t ReasonWriter::pick(const float* contrib, std::size_t k, std::size_t*
   return n;
 }
 
+const ReasonWriter::Phrase& ReasonWriter::phrase_for(std::size_t s, const std::vector<std::string>& display) const {
+  return !one_[s].text.empty() && value_text(s, display) == "1" ? one_[s] : other_[s];
+}
+
 void ReasonWriter::render(std::size_t s, const std::vector<std::string>& display, std::string& out) const {
-  const auto& phrase = phrases_[s];
-  const auto at = value_at_[s];
+  const auto& [phrase, at] = phrase_for(s, display);
   if (at == std::string::npos) {
     out += phrase;
     return;
@@ -109,8 +117,9 @@ std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::
   std::size_t size = n ? 2 * (n - 1) : 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto s = idx[i];
-    size += phrases_[s].size();
-    if (value_at_[s] != std::string::npos) size += value_text(s, display).size() - kValue.size();
+    const auto& p = phrase_for(s, display);
+    size += p.text.size();
+    if (p.value_at != std::string::npos) size += value_text(s, display).size() - kValue.size();
   }
   std::string out;
   out.reserve(size);
@@ -119,6 +128,70 @@ std::string ReasonWriter::sentence(const float* contrib, const std::vector<std::
     render(idx[i], display, out);
   }
   return out;
+}
+
+ReasonGroups::ReasonGroups(const std::map<std::string, config::ReasonPhrase>& phrases) {
+  for (const auto& [source, p] : phrases) {
+    const auto at = p.other.find(kValue);
+    if (at == std::string::npos) continue;  // renders one text: it is its own group
+    const std::string group = p.other.substr(0, at) + "#" + p.other.substr(at + kValue.size());
+    for (const auto* form : {&p.other, &p.one}) {
+      const auto v = form->find(kValue);
+      if (v != std::string::npos) forms_.push_back({form->substr(0, v), form->substr(v + kValue.size()), group});
+    }
+  }
+  // The most specific phrase first: "Only {value} tickets resolved in 30 days" before "Only {value}".
+  std::stable_sort(forms_.begin(), forms_.end(), [](const Form& a, const Form& b) {
+    return a.prefix.size() + a.suffix.size() > b.prefix.size() + b.suffix.size();
+  });
+}
+
+namespace {
+
+// "12", "-3.5", "40%": what features render a number as.
+bool is_number_text(std::string_view v) {
+  if (!v.empty() && v.back() == '%') v.remove_suffix(1);
+  if (!v.empty() && (v.front() == '-' || v.front() == '+')) v.remove_prefix(1);
+  bool digit = false, dot = false;
+  for (char c : v) {
+    if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  return digit;
+}
+
+// "3 support tickets in the last 30 days" -> "# support tickets in the last # days"
+std::string mask_numbers(const std::string& r) {
+  std::string out;
+  bool in_number = false;
+  for (char c : r) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(c)) || ((c == '.' || c == '-') && in_number);
+    if (digit) {
+      if (!in_number) out += '#';
+      in_number = true;
+    } else {
+      in_number = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ReasonGroups::of(const std::string& reason) const {
+  const std::string_view r(reason);
+  for (const auto& f : forms_) {
+    if (r.size() < f.prefix.size() + f.suffix.size() || !r.starts_with(f.prefix) || !r.ends_with(f.suffix)) continue;
+    const auto value = r.substr(f.prefix.size(), r.size() - f.prefix.size() - f.suffix.size());
+    return is_number_text(value) ? f.numeric_group : reason;
+  }
+  return mask_numbers(reason);
 }
 
 }  // namespace cg::scoring
