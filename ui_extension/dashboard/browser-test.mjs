@@ -54,6 +54,9 @@ try {
     }, id);
     check(points > 0, `chart ${id}: ${points} data points`);
   }
+  // One pipeline run: one day of scores, which the trend panel says rather than show a bare point.
+  const trendNote = await page.textContent('#trend-note');
+  check(/one day so far/.test(trendNote), `trend note: ${trendNote}`);
   const topRows = await page.$$eval('#top tbody tr', (r) => r.length);
   check(topRows >= 10, `highest risk: ${topRows} customers`);
   const topReasons = await page.$$eval('#top tbody tr td:nth-child(4)', (t) => t.filter((x) => x.textContent.length > 0).length);

@@ -45,7 +45,16 @@ function drawDistribution(d) {
   ready('distribution');
 }
 
+// A line needs two days: until then the chart has one point, and says why.
+function trendNote(d) {
+  const days = d.trend.filter((p) => p.mean_score !== null && p.mean_score !== undefined).length;
+  return days >= 2 ? '' : days === 1
+    ? 'Scores from one day so far: the trend fills in as ChurnGuard scores on later days.'
+    : 'No scores yet in the last 30 days.';
+}
+
 function drawTrend(d) {
+  $('#trend-note').textContent = trendNote(d);
   chart('trend', {
     type: 'line',
     data: {
