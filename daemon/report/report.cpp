@@ -103,9 +103,9 @@ std::string model_report_html(const store::ModelRecord& m, const std::vector<sto
       row.insert(row.size() - 5, "<td>" + std::to_string(static_cast<long long>(number(at(c, "rounds")))) + "</td>");
       o << row;
     }
-  o << "</table><p>The best has the highest PR-AUC (log loss breaks near-ties); a candidate that is cheaper to "
-       "score and explain is chosen instead when the best does not beat it in at least 95% of paired bootstrap "
-       "resamples of these rows. The calibrator is fitted on the same validation rows; the test rows are used "
+  o << "</table><p>The best has the highest PR-AUC, or the lowest log loss among the candidates the highest PR-AUC "
+       "does not beat in at least 95% of paired bootstrap resamples of these rows; a candidate that is cheaper to "
+       "score and explain is chosen instead when the best does not beat it in at least 95% of those resamples. The calibrator is fitted on the same validation rows; the test rows are used "
        "only below.</p>";
   if (!text(at(d, "why")).empty()) o << "<p>Choice: " << svg::escape(text(at(d, "why"))) << ".</p>";
   if (const auto* pairs = d.is_object() ? d.as_object().if_contains("interactions") : nullptr; pairs && pairs->is_array()) {
