@@ -115,14 +115,23 @@ struct Row {
   std::string folds;  // ROC-AUC per fold: "mean+-sd"
 };
 
+// Fold k's rows held out (`test`) and the rest (`train`).
+struct FoldRows {
+  std::vector<std::size_t> train, test;
+};
+FoldRows fold_rows(const std::vector<int>& folds, int k) {
+  FoldRows r;
+  for (std::size_t i = 0; i < folds.size(); ++i) (folds[i] == k ? r.test : r.train).push_back(i);
+  return r;
+}
+
 // The spread of ROC-AUC over the folds (each fold's own probabilities): how far apart two models'
 // pooled figures must be before the difference means anything.
 std::string fold_auc(const std::vector<float>& probs, const std::vector<float>& y, const std::vector<int>& folds) {
   std::vector<double> auc;
   for (int k = 0; k < 5; ++k) {
     std::vector<float> p, l;
-    for (std::size_t i = 0; i < y.size(); ++i)
-      if (folds[i] == k) p.push_back(probs[i]), l.push_back(y[i]);
+    for (auto i : fold_rows(folds, k).test) p.push_back(probs[i]), l.push_back(y[i]);
     auc.push_back(model::roc_auc(p, l));
   }
   double mean = 0, var = 0;
@@ -167,8 +176,7 @@ Ours run_ours(const Table& t, const model::Matrix& x, const std::vector<float>& 
   std::map<std::string, int> chosen;
   for (int k = 0; k < 5; ++k) {
     model::Dataset d;
-    std::vector<std::size_t> tr, te;
-    for (std::size_t i = 0; i < y.size(); ++i) (folds[i] == k ? te : tr).push_back(i);
+    const auto [tr, te] = fold_rows(folds, k);
     d.x = x.subset(tr);
     for (auto i : tr) d.y.push_back(y[i]);
     model::SelectOptions o;
