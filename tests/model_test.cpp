@@ -150,6 +150,9 @@ TEST(Scoring, ReasonGroupsCountEachPhraseOnceWhateverItsValue) {
                                  {"flag", "Flagged by the account team"}});
   EXPECT_EQ(g.of("Customer for only 1 month"), "Customer for only # months");
   EXPECT_EQ(g.of("Customer for only 14 months"), "Customer for only # months");
+  const scoring::ReasonGroups tickets({{"tickets", {"{value} tickets this week", "A ticket this week"}}});
+  EXPECT_EQ(tickets.of("A ticket this week"), "# tickets this week");
+  EXPECT_EQ(tickets.of("4 tickets this week"), "# tickets this week");
   // The phrase's own numbers stay; only the value is masked.
   EXPECT_EQ(g.of("Support sentiment -39.2 (of -100..100)"), "Support sentiment # (of -100..100)");
   EXPECT_EQ(g.of("Contacts open 12% of marketing e-mails"), "Contacts open # of marketing e-mails");

@@ -137,7 +137,11 @@ ReasonGroups::ReasonGroups(const std::map<std::string, config::ReasonPhrase>& ph
     const std::string group = p.other.substr(0, at) + "#" + p.other.substr(at + kValue.size());
     for (const auto* form : {&p.other, &p.one}) {
       const auto v = form->find(kValue);
-      if (v != std::string::npos) forms_.push_back({form->substr(0, v), form->substr(v + kValue.size()), group});
+      if (v != std::string::npos) {
+        forms_.push_back({form->substr(0, v), form->substr(v + kValue.size()), group});
+      } else if (!form->empty()) {
+        exact_.emplace(*form, group);  // a `one` form that names no value: "A ticket this week"
+      }
     }
   }
   // The most specific phrase first: "Only {value} tickets resolved in 30 days" before "Only {value}".
@@ -185,6 +189,7 @@ std::string mask_numbers(const std::string& r) {
 }  // namespace
 
 std::string ReasonGroups::of(const std::string& reason) const {
+  if (auto e = exact_.find(reason); e != exact_.end()) return e->second;
   const std::string_view r(reason);
   for (const auto& f : forms_) {
     if (r.size() < f.prefix.size() + f.suffix.size() || !r.starts_with(f.prefix) || !r.ends_with(f.suffix)) continue;

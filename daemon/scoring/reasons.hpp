@@ -62,6 +62,7 @@ class ReasonGroups {
     std::string numeric_group;   // the `other` form with '#' for the value
   };
   std::vector<Form> forms_;  // longest prefix + suffix first
+  std::map<std::string, std::string> exact_;  // `one` forms without "{value}" -> their group
 };
 
 inline std::vector<std::string> top_reasons(const float* contributions, const std::vector<std::string>& sources,
