@@ -2,53 +2,45 @@
 // tests. The connected app's RSA key and certificate are made on first use in the cert dir
 // (app.key, 0600, is what the daemon signs its JWT assertions with).
 #include "daemon/core/clock.hpp"
+#include "simulator/cli.hpp"
 #include "simulator/salesforce_sim.hpp"
 #include "simulator/serve.hpp"
 #include "simulator/test_certs.hpp"
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 using namespace cg;
-
-namespace {
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string seed;
   sim::ServeOptions so;
   so.name = "salesforce-sim";
   sim::SalesforceSimOptions opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--seed") seed = next();
-    else if (a == "--port") so.port = std::atoi(next().c_str());
-    else if (a == "--port-file") so.port_file = next();
-    else if (a == "--cert-dir") so.cert_dir = next();
-    else if (a == "--client-id") opts.client_id = next();
-    else if (a == "--username") opts.username = next();
-    else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
-    else if (a == "--session-calls") opts.session_calls = std::atoll(next().c_str());
-    else if (a == "--fault-rate") opts.fault_rate = std::atof(next().c_str());
-    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(std::atoll(next().c_str()));
+  sim::Args args(argc, argv);
+  auto get = [](auto r) {
+    if (!r) {
+      std::cerr << r.error().what() << "\n";
+      std::exit(2);
+    }
+    return *r;
+  };
+  for (std::string a; args.next(a);) {
+    if (a == "--seed") seed = get(args.text());
+    else if (a == "--port") so.port = static_cast<int>(get(args.integer(0, 65535)));
+    else if (a == "--port-file") so.port_file = get(args.text());
+    else if (a == "--cert-dir") so.cert_dir = get(args.text());
+    else if (a == "--client-id") opts.client_id = get(args.text());
+    else if (a == "--username") opts.username = get(args.text());
+    else if (a == "--daily-limit") opts.daily_limit = get(args.integer(0, INT64_MAX));
+    else if (a == "--session-calls") opts.session_calls = get(args.integer(0, INT64_MAX));
+    else if (a == "--fault-rate") opts.fault_rate = get(args.decimal(0, 1));
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(get(args.integer(0, UINT32_MAX)));
     else {
       std::cerr << "usage: churnguard-salesforce-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
                    "         [--client-id ID] [--username NAME] [--daily-limit N] [--session-calls N]\n"
@@ -69,14 +61,10 @@ int main(int argc, char** argv) {
     ::chmod(key.c_str(), 0600);
     std::ofstream(cert) << app->cert_pem;
   }
-  opts.certificate_pem = read_file(cert);
+  opts.certificate_pem = get(sim::read_file(cert.string(), "certificate"));
   sim::SalesforceSim sim(opts);
   if (!seed.empty()) {
-    if (!fs::exists(seed)) {
-      std::cerr << "cannot open seed " << seed << "\n";
-      return 2;
-    }
-    if (auto r = sim.load_seed(read_file(seed), SystemClock{}.now_ms()); !r) {
+    if (auto r = sim.load_seed(get(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
       std::cerr << r.error().what() << "\n";
       return 2;
     }

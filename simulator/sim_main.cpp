@@ -1,13 +1,13 @@
 // churnguard-hubspot-sim: the HubSpot simulator as a process, for the demo and manual tests.
 #include "daemon/core/clock.hpp"
 #include "daemon/core/log.hpp"
+#include "simulator/cli.hpp"
 #include "simulator/hubspot_sim.hpp"
 #include "simulator/serve.hpp"
 
+#include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 using namespace cg;
 
@@ -16,28 +16,28 @@ int main(int argc, char** argv) {
       secret_env = "CHURNGUARD_HUBSPOT_CLIENT_SECRET";
   int port = 8443;
   sim::HubspotSimOptions opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--seed") seed = next();
-    else if (a == "--port") port = std::atoi(next().c_str());
-    else if (a == "--port-file") port_file = next();
-    else if (a == "--cert-dir") cert_dir = next();
-    else if (a == "--token-env") token_env = next();
-    else if (a == "--burst") opts.burst_limit = std::atoi(next().c_str());
-    else if (a == "--window-ms") opts.burst_window_ms = std::atoi(next().c_str());
-    else if (a == "--search-rate") opts.search_per_second = std::atoi(next().c_str());
-    else if (a == "--daily-limit") opts.daily_limit = std::atoll(next().c_str());
-    else if (a == "--fault-rate") opts.fault_rate = std::atof(next().c_str());
-    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(std::atoll(next().c_str()));
-    else if (a == "--webhook-url") webhook_url = next();
-    else if (a == "--client-secret-env") secret_env = next();
+  sim::Args args(argc, argv);
+  auto get = [](auto r) {
+    if (!r) {
+      std::cerr << r.error().what() << "\n";
+      std::exit(2);
+    }
+    return *r;
+  };
+  for (std::string a; args.next(a);) {
+    if (a == "--seed") seed = get(args.text());
+    else if (a == "--port") port = static_cast<int>(get(args.integer(0, 65535)));
+    else if (a == "--port-file") port_file = get(args.text());
+    else if (a == "--cert-dir") cert_dir = get(args.text());
+    else if (a == "--token-env") token_env = get(args.text());
+    else if (a == "--burst") opts.burst_limit = static_cast<int>(get(args.integer(1, 1'000'000)));
+    else if (a == "--window-ms") opts.burst_window_ms = static_cast<int>(get(args.integer(1, 3'600'000)));
+    else if (a == "--search-rate") opts.search_per_second = static_cast<int>(get(args.integer(1, 100'000)));
+    else if (a == "--daily-limit") opts.daily_limit = get(args.integer(0, INT64_MAX));
+    else if (a == "--fault-rate") opts.fault_rate = get(args.decimal(0, 1));
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(get(args.integer(0, UINT32_MAX)));
+    else if (a == "--webhook-url") webhook_url = get(args.text());
+    else if (a == "--client-secret-env") secret_env = get(args.text());
     else {
       std::cerr << "usage: churnguard-hubspot-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
                    "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n"
@@ -54,14 +54,7 @@ int main(int argc, char** argv) {
   opts.token = token;
   sim::HubspotSim sim(opts);
   if (!seed.empty()) {
-    std::ifstream in(seed);
-    if (!in) {
-      std::cerr << "cannot open seed " << seed << "\n";
-      return 2;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (auto r = sim.load_seed(ss.str(), SystemClock{}.now_ms()); !r) {
+    if (auto r = sim.load_seed(get(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
       std::cerr << r.error().what() << "\n";
       return 2;
     }

@@ -5,6 +5,7 @@
 #include "daemon/core/clock.hpp"
 #include "daemon/store/store.hpp"
 #include "daemon/sync/sync.hpp"
+#include "simulator/cli.hpp"
 #include "tests/support/sim_server.hpp"
 
 #include <boost/json.hpp>
@@ -481,4 +482,36 @@ TEST(HubspotSim, SyncListsOwnersOnlyWhenItMeetsOneItDoesNotKnow) {
   auto full = run_sync(c.io, sync::pull(*c.crm, *st, true));
   ASSERT_TRUE(full);
   EXPECT_EQ(full->owners, 3u);
+}
+
+// The simulators' command lines: a value that is not a number is an error naming the flag, not
+// a silent 0 (which, for --port, would have picked a random port).
+TEST(SimulatorCli, FlagsTakeCheckedValues) {
+  const char* argv[] = {"sim", "--port", "8443", "--fault-rate", "0.25", "--port", "84a3", "--burst", "0",
+                        "--fault-rate", "1.5", "--seed"};
+  sim::Args args(12, const_cast<char**>(argv));
+  std::string flag;
+  ASSERT_TRUE(args.next(flag));
+  EXPECT_EQ(flag, "--port");
+  EXPECT_EQ(*args.integer(0, 65535), 8443);
+  ASSERT_TRUE(args.next(flag));
+  EXPECT_DOUBLE_EQ(*args.decimal(0, 1), 0.25);
+  ASSERT_TRUE(args.next(flag));
+  auto bad = args.integer(0, 65535);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "--port: '84a3' is not a whole number");
+  ASSERT_TRUE(args.next(flag));
+  auto low = args.integer(1, 100);
+  ASSERT_FALSE(low);
+  EXPECT_NE(low.error().message.find("--burst: 0 is out of range [1, 100]"), std::string::npos) << low.error().message;
+  ASSERT_TRUE(args.next(flag));
+  EXPECT_FALSE(args.decimal(0, 1));
+  ASSERT_TRUE(args.next(flag));
+  auto none = args.text();
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message, "--seed needs a value");
+  EXPECT_FALSE(args.next(flag));
+  auto missing = sim::read_file("/nonexistent/seed.json", "seed");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "cannot open seed /nonexistent/seed.json");
 }

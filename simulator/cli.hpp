@@ -1,0 +1,30 @@
+#pragma once
+// The simulators' command lines: flags with values, numbers read whole (a typo such as
+// "--port 84a3" is an error naming the flag, never a silent 0), and the files they read.
+#include "daemon/core/error.hpp"
+
+#include <string>
+
+namespace cg::sim {
+
+class Args {
+ public:
+  Args(int argc, char** argv) : argc_(argc), argv_(argv) {}
+  // The next flag into `flag`; false when there are no more.
+  bool next(std::string& flag);
+  // The current flag's value; an error when it has none.
+  Result<std::string> text();
+  // The current flag's value as a whole number or a decimal, in [min, max].
+  Result<long long> integer(long long min, long long max);
+  Result<double> decimal(double min, double max);
+
+ private:
+  int argc_, i_ = 0;
+  char** argv_;
+  std::string flag_;
+};
+
+// A file's text; an error naming it ("cannot open seed x.json") when it cannot be read.
+Result<std::string> read_file(const std::string& path, const std::string& what);
+
+}  // namespace cg::sim
