@@ -20,6 +20,13 @@ Result<std::string> Args::text() {
 namespace {
 
 template <class T>
+std::string shown(T v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+template <class T>
 Result<T> parse(const std::string& flag, const Result<std::string>& v, T min, T max, const char* what) {
   if (!v) return v.error();
   T out{};
@@ -28,8 +35,7 @@ Result<T> parse(const std::string& flag, const Result<std::string>& v, T min, T 
   if (ec != std::errc() || at != end || v->empty())
     return make_error(ErrorKind::config, flag + ": '" + *v + "' is not " + what);
   if (out < min || out > max)
-    return make_error(ErrorKind::config, flag + ": " + *v + " is out of range [" + std::to_string(min) + ", " +
-                                             std::to_string(max) + "]");
+    return make_error(ErrorKind::config, flag + ": " + *v + " is out of range [" + shown(min) + ", " + shown(max) + "]");
   return out;
 }
 

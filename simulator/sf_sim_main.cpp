@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   sim::Args args(argc, argv);
   auto get = [](auto r) {
     if (!r) {
-      std::cerr << r.error().what() << "\n";
+      std::cerr << r.error().message << "\n";
       std::exit(2);
     }
     return *r;
