@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
     else if (a == "--port-file") port_file = get(args.text());
     else if (a == "--cert-dir") cert_dir = get(args.text());
     else if (a == "--token-env") token_env = get(args.text());
-    else if (a == "--burst") opts.burst_limit = static_cast<int>(get(args.integer(1, 1'000'000)));
-    else if (a == "--window-ms") opts.burst_window_ms = static_cast<int>(get(args.integer(1, 3'600'000)));
-    else if (a == "--search-rate") opts.search_per_second = static_cast<int>(get(args.integer(1, 100'000)));
+    else if (a == "--burst") opts.burst_limit = static_cast<int>(get(args.integer(1, 1'000'000'000)));
+    else if (a == "--window-ms") opts.burst_window_ms = static_cast<int>(get(args.integer(1, 86'400'000)));
+    else if (a == "--search-rate") opts.search_per_second = static_cast<int>(get(args.integer(1, 1'000'000'000)));
     else if (a == "--daily-limit") opts.daily_limit = get(args.integer(0, INT64_MAX));
     else if (a == "--fault-rate") opts.fault_rate = get(args.decimal(0, 1));
     else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(get(args.integer(0, UINT32_MAX)));
