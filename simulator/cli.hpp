@@ -3,6 +3,8 @@
 // "--port 84a3" is an error naming the flag, never a silent 0), and the files they read.
 #include "daemon/core/error.hpp"
 
+#include <cstdlib>
+#include <iostream>
 #include <string>
 
 namespace cg::sim {
@@ -23,6 +25,16 @@ class Args {
   char** argv_;
   std::string flag_;
 };
+
+// The value, or the error printed and the process ended with status 2 (a bad command line).
+template <class T>
+T or_exit(Result<T> r) {
+  if (!r) {
+    std::cerr << r.error().message << "\n";
+    std::exit(2);
+  }
+  return std::move(*r);
+}
 
 // A file's text; an error naming it ("cannot open seed x.json") when it cannot be read.
 Result<std::string> read_file(const std::string& path, const std::string& what);

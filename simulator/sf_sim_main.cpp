@@ -16,6 +16,7 @@
 #include <iostream>
 
 using namespace cg;
+using cg::sim::or_exit;
 
 int main(int argc, char** argv) {
   std::string seed;
@@ -23,24 +24,17 @@ int main(int argc, char** argv) {
   so.name = "salesforce-sim";
   sim::SalesforceSimOptions opts;
   sim::Args args(argc, argv);
-  auto get = [](auto r) {
-    if (!r) {
-      std::cerr << r.error().message << "\n";
-      std::exit(2);
-    }
-    return *r;
-  };
   for (std::string a; args.next(a);) {
-    if (a == "--seed") seed = get(args.text());
-    else if (a == "--port") so.port = static_cast<int>(get(args.integer(0, 65535)));
-    else if (a == "--port-file") so.port_file = get(args.text());
-    else if (a == "--cert-dir") so.cert_dir = get(args.text());
-    else if (a == "--client-id") opts.client_id = get(args.text());
-    else if (a == "--username") opts.username = get(args.text());
-    else if (a == "--daily-limit") opts.daily_limit = get(args.integer(0, INT64_MAX));
-    else if (a == "--session-calls") opts.session_calls = get(args.integer(0, INT64_MAX));
-    else if (a == "--fault-rate") opts.fault_rate = get(args.decimal(0, 1));
-    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(get(args.integer(0, UINT32_MAX)));
+    if (a == "--seed") seed = or_exit(args.text());
+    else if (a == "--port") so.port = static_cast<int>(or_exit(args.integer(0, 65535)));
+    else if (a == "--port-file") so.port_file = or_exit(args.text());
+    else if (a == "--cert-dir") so.cert_dir = or_exit(args.text());
+    else if (a == "--client-id") opts.client_id = or_exit(args.text());
+    else if (a == "--username") opts.username = or_exit(args.text());
+    else if (a == "--daily-limit") opts.daily_limit = or_exit(args.integer(0, INT64_MAX));
+    else if (a == "--session-calls") opts.session_calls = or_exit(args.integer(0, INT64_MAX));
+    else if (a == "--fault-rate") opts.fault_rate = or_exit(args.decimal(0, 1));
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(or_exit(args.integer(0, UINT32_MAX)));
     else {
       std::cerr << "usage: churnguard-salesforce-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
                    "         [--client-id ID] [--username NAME] [--daily-limit N] [--session-calls N]\n"
@@ -61,10 +55,10 @@ int main(int argc, char** argv) {
     ::chmod(key.c_str(), 0600);
     std::ofstream(cert) << app->cert_pem;
   }
-  opts.certificate_pem = get(sim::read_file(cert.string(), "certificate"));
+  opts.certificate_pem = or_exit(sim::read_file(cert.string(), "certificate"));
   sim::SalesforceSim sim(opts);
   if (!seed.empty()) {
-    if (auto r = sim.load_seed(get(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
+    if (auto r = sim.load_seed(or_exit(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
       std::cerr << r.error().what() << "\n";
       return 2;
     }

@@ -10,6 +10,7 @@
 #include <iostream>
 
 using namespace cg;
+using cg::sim::or_exit;
 
 int main(int argc, char** argv) {
   std::string seed, cert_dir = "sim-certs", token_env = "CHURNGUARD_HUBSPOT_TOKEN", port_file, webhook_url,
@@ -17,27 +18,20 @@ int main(int argc, char** argv) {
   int port = 8443;
   sim::HubspotSimOptions opts;
   sim::Args args(argc, argv);
-  auto get = [](auto r) {
-    if (!r) {
-      std::cerr << r.error().message << "\n";
-      std::exit(2);
-    }
-    return *r;
-  };
   for (std::string a; args.next(a);) {
-    if (a == "--seed") seed = get(args.text());
-    else if (a == "--port") port = static_cast<int>(get(args.integer(0, 65535)));
-    else if (a == "--port-file") port_file = get(args.text());
-    else if (a == "--cert-dir") cert_dir = get(args.text());
-    else if (a == "--token-env") token_env = get(args.text());
-    else if (a == "--burst") opts.burst_limit = static_cast<int>(get(args.integer(1, 1'000'000'000)));
-    else if (a == "--window-ms") opts.burst_window_ms = static_cast<int>(get(args.integer(1, 86'400'000)));
-    else if (a == "--search-rate") opts.search_per_second = static_cast<int>(get(args.integer(1, 1'000'000'000)));
-    else if (a == "--daily-limit") opts.daily_limit = get(args.integer(0, INT64_MAX));
-    else if (a == "--fault-rate") opts.fault_rate = get(args.decimal(0, 1));
-    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(get(args.integer(0, UINT32_MAX)));
-    else if (a == "--webhook-url") webhook_url = get(args.text());
-    else if (a == "--client-secret-env") secret_env = get(args.text());
+    if (a == "--seed") seed = or_exit(args.text());
+    else if (a == "--port") port = static_cast<int>(or_exit(args.integer(0, 65535)));
+    else if (a == "--port-file") port_file = or_exit(args.text());
+    else if (a == "--cert-dir") cert_dir = or_exit(args.text());
+    else if (a == "--token-env") token_env = or_exit(args.text());
+    else if (a == "--burst") opts.burst_limit = static_cast<int>(or_exit(args.integer(1, 1'000'000'000)));
+    else if (a == "--window-ms") opts.burst_window_ms = static_cast<int>(or_exit(args.integer(1, 86'400'000)));
+    else if (a == "--search-rate") opts.search_per_second = static_cast<int>(or_exit(args.integer(1, 1'000'000'000)));
+    else if (a == "--daily-limit") opts.daily_limit = or_exit(args.integer(0, INT64_MAX));
+    else if (a == "--fault-rate") opts.fault_rate = or_exit(args.decimal(0, 1));
+    else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint32_t>(or_exit(args.integer(0, UINT32_MAX)));
+    else if (a == "--webhook-url") webhook_url = or_exit(args.text());
+    else if (a == "--client-secret-env") secret_env = or_exit(args.text());
     else {
       std::cerr << "usage: churnguard-hubspot-sim [--seed FILE] [--port N] [--port-file F] [--cert-dir DIR]\n"
                    "         [--token-env VAR] [--burst N] [--window-ms MS] [--search-rate N] [--daily-limit N]\n"
@@ -54,7 +48,7 @@ int main(int argc, char** argv) {
   opts.token = token;
   sim::HubspotSim sim(opts);
   if (!seed.empty()) {
-    if (auto r = sim.load_seed(get(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
+    if (auto r = sim.load_seed(or_exit(sim::read_file(seed, "seed")), SystemClock{}.now_ms()); !r) {
       std::cerr << r.error().what() << "\n";
       return 2;
     }
