@@ -35,7 +35,8 @@ Result<T> parse(const std::string& flag, const Result<std::string>& v, T min, T 
   if (ec != std::errc() || at != end || v->empty())
     return make_error(ErrorKind::config, flag + ": '" + *v + "' is not " + what);
   if (out < min || out > max)
-    return make_error(ErrorKind::config, flag + ": " + *v + " is out of range [" + shown(min) + ", " + shown(max) + "]");
+    return make_error(ErrorKind::config,
+                      flag + ": " + *v + " is out of range [" + shown(min) + ", " + shown(max) + "]");
   return out;
 }
 
