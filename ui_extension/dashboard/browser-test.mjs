@@ -67,8 +67,11 @@ try {
   check(playRows.length > 0 && playRows[0].includes('active'), `plays: ${playRows[0] ?? 'none'}`);
   const recs = await page.$$eval('#recommendations li', (l) => l.length);
   check(recs > 0, `recommendations: ${recs}`);
-  const drivers = await page.$$eval('#drivers li', (l) => l.length);
-  check(drivers > 0, `risk drivers: ${drivers}`);
+  const drivers = await page.$$eval('#drivers li', (l) => l.map((x) => x.textContent));
+  check(drivers.length > 0, `risk drivers: ${drivers.length}`);
+  // Counted by the phrase each reason came from: the value is '#', the phrase's own numbers stay.
+  check(drivers.some((t) => /^Support sentiment # \(of -100\.\.100\)/.test(t)) && !drivers.some((t) => /-#/.test(t)),
+    `risk drivers by phrase: ${drivers.join(' | ')}`);
   const sync = await page.textContent('#sync');
   check(/API calls/.test(sync) && /Outbox/.test(sync), 'sync status and API budget shown');
   check(errors.length === 0, `no script errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
