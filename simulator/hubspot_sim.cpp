@@ -4,6 +4,7 @@
 #include "connectors/transport/pacing.hpp"
 #include "daemon/core/clock.hpp"
 #include "simulator/faults.hpp"
+#include "simulator/query.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -52,25 +53,10 @@ std::optional<double> number(const std::string& s) {
   return d;
 }
 
+// A parameter of a query handle() has already found well-formed; "" when absent.
 std::string query_param(const std::string& query, const std::string& key) {
-  for (std::size_t i = 0, j; i <= query.size(); i = j + 1) {
-    j = query.find('&', i);
-    if (j == std::string::npos) j = query.size();
-    auto pair = query.substr(i, j - i);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) != key) continue;
-    std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1), out;
-    for (std::size_t k = 0; k < v.size(); ++k) {  // percent-decoding, enough for names and numbers
-      if (v[k] == '%' && k + 2 < v.size()) {
-        out += static_cast<char>(std::stoi(v.substr(k + 1, 2), nullptr, 16));
-        k += 2;
-      } else {
-        out += v[k] == '+' ? ' ' : v[k];
-      }
-    }
-    return out;
-  }
-  return {};
+  auto params = sim::parse_params(query);
+  return params ? sim::param(*params, key) : std::string();
 }
 
 // "a,b,c" -> {a, b, c}; empty -> {}.
@@ -412,6 +398,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
     }
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
+  if (!sim::parse_params(query)) co_return error(req, 400, "VALIDATION_ERROR", "Invalid percent-encoding in the query string");
   // Transport faults act around the answer: late, or cut off partway through its body.
   const auto wire = take_fault(faults_, path, [](const Fault& f) { return f.delay_ms > 0 || f.cut; });
   if (wire && wire->delay_ms > 0) {

@@ -5,6 +5,7 @@
 #include "connectors/transport/pacing.hpp"
 #include "daemon/core/clock.hpp"
 #include "simulator/faults.hpp"
+#include "simulator/query.hpp"
 
 #include <boost/json.hpp>
 
@@ -43,30 +44,6 @@ std::string sf_datetime(std::int64_t ms) {  // 2026-11-24T14:02:11.000+0000
   return s.substr(0, s.size() - 1) + "+0000";
 }
 
-std::string decode(const std::string& v) {
-  std::string out;
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    if (v[k] == '%' && k + 2 < v.size()) {
-      out += static_cast<char>(std::stoi(v.substr(k + 1, 2), nullptr, 16));
-      k += 2;
-    } else {
-      out += v[k] == '+' ? ' ' : v[k];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> form(const std::string& body) {
-  std::map<std::string, std::string> out;
-  for (std::size_t i = 0, j; i <= body.size(); i = j + 1) {
-    j = body.find('&', i);
-    if (j == std::string::npos) j = body.size();
-    auto pair = body.substr(i, j - i);
-    auto eq = pair.find('=');
-    if (eq != std::string::npos) out[decode(pair.substr(0, eq))] = decode(pair.substr(eq + 1));
-  }
-  return out;
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -548,15 +525,10 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
   Response res;
   if (rest == "query" || rest == "queryAll" || rest == "tooling/query") {
     count_as(rest);
-    std::string soql;
-    for (std::size_t i = 0, j; i <= query.size(); i = j + 1) {
-      j = query.find('&', i);
-      if (j == std::string::npos) j = query.size();
-      auto pair = query.substr(i, j - i);
-      if (pair.starts_with("q=")) soql = decode(pair.substr(2));
-    }
-    res = req.method() == verb::get ? this->query(req, soql, rest == "queryAll", rest == "tooling/query")
-                                    : sf_error(req, 405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed");
+    const auto params = sim::parse_params(query);
+    res = req.method() != verb::get ? sf_error(req, 405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed")
+          : !params ? sf_error(req, 400, "MALFORMED_QUERY", "invalid percent-encoding in the query string")
+                    : this->query(req, sim::param(*params, "q"), rest == "queryAll", rest == "tooling/query");
   } else if (rest.starts_with("query/") || rest.starts_with("queryAll/")) {
     count_as(rest.substr(0, rest.find('/')) + "/<locator>");
     res = page(req, rest.substr(rest.find('/') + 1));
@@ -586,7 +558,9 @@ Response SalesforceSim::route(const Request& req, const std::string& path, const
 Response SalesforceSim::token(const Request& req) {
   if (req[boost::beast::http::field::content_type].find("application/x-www-form-urlencoded") == std::string::npos)
     return oauth_error(req, 400, "invalid_request", "unsupported content type");
-  auto f = form(req.body());
+  const auto body = sim::parse_params(req.body());
+  if (!body) return oauth_error(req, 400, "invalid_request", "malformed form body");
+  std::map<std::string, std::string> f(body->begin(), body->end());
   const auto now = SystemClock{}.now_ms();
   json::object ok{{"scope", "api"}, {"instance_url", instance_url_}, {"token_type", "Bearer"},
                   {"id", "https://login.salesforce.com/id/" + org_id_ + "/" + user_id_}};

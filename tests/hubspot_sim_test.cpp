@@ -287,6 +287,16 @@ TEST(HubspotSim, RejectsWhatHubSpotRejects) {
                  R"({"name":"x","label":"x","type":"enumeration","fieldType":"select","groupName":"customerprofile"})"), 400u);
   EXPECT_EQ(post("/crm/v3/properties/companies",
                  R"({"name":"y","label":"y","type":"number","fieldType":"select","groupName":"customerprofile"})"), 400u);
+  // A query string with a broken percent-escape is refused, not read as something else.
+  auto get = [&](const std::string& target) {
+    transport::Request req{boost::beast::http::verb::get, target};
+    req.headers.emplace_back("Authorization", std::string("Bearer ") + test::sim_token);
+    auto r = run_sync(io, (*client)->send(std::move(req)));
+    return r ? r->status : 0u;
+  };
+  EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=na%6De"), 200u);
+  EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=na%zze"), 400u);
+  EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=name%"), 400u);
 }
 
 TEST(HubspotSim, OfferWorkflowTemplateIsCreatedOnceWithTheHoldoutExclusion) {

@@ -546,6 +546,35 @@ TEST(SalesforceEndToEnd, TasksSayWhetherTheirOwnerWasRefused) {
 
 // A Task created alone (POST /sobjects/Task) is held to what a Collections create is: the same
 // references, Subject and owner checks, and the caller owns a task created without an owner.
+// Percent-encoding is decoded as Salesforce does ('+' a space); a broken escape is refused.
+TEST(SalesforceSim, AMalformedQueryOrFormIsRefused) {
+  sim::SalesforceSimOptions o;
+  o.client_secret = "sim-secret-for-tests";
+  Org org(o, 3, true);
+  boost::asio::io_context io;
+  auto call = [&](const std::string& target, const std::string& body, const std::string& token) {
+    http::Request req{body.empty() ? boost::beast::http::verb::get : boost::beast::http::verb::post, target, 11};
+    req.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
+    if (!token.empty()) req.set(boost::beast::http::field::authorization, "Bearer " + token);
+    req.body() = body;
+    req.prepare_payload();
+    return *app::run_sync(io, [&]() -> boost::asio::awaitable<Result<http::Response>> {
+      co_return co_await org.s.sim().handle(req);
+    }());
+  };
+  EXPECT_EQ(call("/services/oauth2/token", "grant_type=client_credentials&client_id=%zz", "").result_int(), 400u);
+  auto granted = call("/services/oauth2/token",
+                      "grant_type=client_credentials&client_id=3MVG9sim.churnguard&client_secret=sim-secret-for-tests", "");
+  ASSERT_EQ(granted.result_int(), 200u) << granted.body();
+  const std::string token(json::parse(granted.body()).at("access_token").as_string());
+  auto ok = call("/services/data/v62.0/query?q=SELECT+Id+FROM+Account", "", token);
+  EXPECT_EQ(ok.result_int(), 200u) << ok.body();
+  EXPECT_EQ(json::parse(ok.body()).at("totalSize").as_int64(), 3);
+  auto bad = call("/services/data/v62.0/query?q=SELECT%zzId+FROM+Account", "", token);
+  EXPECT_EQ(bad.result_int(), 400u) << bad.body();
+  EXPECT_NE(bad.body().find("MALFORMED_QUERY"), std::string::npos) << bad.body();
+}
+
 TEST(SalesforceSim, ATaskCreatedAloneIsCheckedAsInACollection) {
   sim::SalesforceSimOptions o;
   o.client_secret = "sim-secret-for-tests";
