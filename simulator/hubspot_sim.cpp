@@ -22,7 +22,9 @@
 #include <cmath>
 #include <random>
 #include <functional>
+#include <limits>
 #include <set>
+#include <utility>
 
 namespace cg::sim {
 namespace json = boost::json;
@@ -53,10 +55,14 @@ std::optional<double> number(const std::string& s) {
   return d;
 }
 
-// A parameter of a query handle() has already found well-formed; "" when absent.
-std::string query_param(const std::string& query, const std::string& key) {
-  auto params = sim::parse_params(query);
-  return params ? sim::param(*params, key) : std::string();
+// A paging parameter: `fallback` when absent, nullopt when it is not a whole number in [lo, hi].
+std::optional<long long> paging_param(const sim::Params& query, const char* key, long long fallback, long long lo,
+                                      long long hi) {
+  const auto text = sim::param(query, key);
+  if (text.empty()) return fallback;
+  auto n = sim::whole_number(text);
+  if (!n || *n < lo || *n > hi) return std::nullopt;
+  return n;
 }
 
 // "a,b,c" -> {a, b, c}; empty -> {}.
@@ -382,7 +388,8 @@ json::object HubspotSim::stats_json_locked() const {
 boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   std::string target(req.target());
   auto q = target.find('?');
-  std::string path = target.substr(0, q), query = q == std::string::npos ? "" : target.substr(q + 1);
+  const std::string path = target.substr(0, q);
+  const auto query = sim::parse_params(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
   std::unique_lock lock(mutex_);
   if (path.rfind("/__sim/", 0) == 0) {  // control API for tests and the demo; not metered
     if (path == "/__sim/stats") co_return http::make_response(req, 200, json::serialize(stats_json_locked()));
@@ -398,7 +405,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
     }
     co_return error(req, 404, "OBJECT_NOT_FOUND", "unknown simulator control path");
   }
-  if (!sim::parse_params(query)) co_return error(req, 400, "VALIDATION_ERROR", "Invalid percent-encoding in the query string");
+  if (!query) co_return error(req, 400, "VALIDATION_ERROR", "Invalid percent-encoding in the query string");
   // Transport faults act around the answer: late, or cut off partway through its body.
   const auto wire = take_fault(faults_, path, [](const Fault& f) { return f.delay_ms > 0 || f.cut; });
   if (wire && wire->delay_ms > 0) {
@@ -410,7 +417,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   // Anything but a read (GET, search, batch read) may change records (deletes and archives too).
   if (req.method() != boost::beast::http::verb::get && !path.ends_with("/search") && !path.ends_with("/batch/read"))
     ++version_;
-  auto res = route(req, path, query);
+  auto res = route(req, path, *query);
   if (wire && wire->cut) {
     // Announce more body than is sent, then close: the client sees the connection end mid-body.
     res.content_length(res.body().size() + 4096);
@@ -424,7 +431,7 @@ boost::asio::awaitable<Response> HubspotSim::handle(Request req) {
   co_return res;
 }
 
-Response HubspotSim::route(const Request& req, const std::string& path, const std::string& query) {
+Response HubspotSim::route(const Request& req, const std::string& path, const sim::Params& query) {
   const std::string method(req.method_string());
   // Normalise the dated path family onto the v3 one: same bodies, different prefix.
   std::vector<std::string> seg;
@@ -1019,30 +1026,25 @@ Response HubspotSim::create_record(const Request& req, const std::string& type) 
   return http::make_response(req, 201, json::serialize(to_json(type, id, rec, nullptr)));
 }
 
-Response HubspotSim::read_one(const Request& req, const std::string& type, const std::string& id, const std::string& query) {
+Response HubspotSim::read_one(const Request& req, const std::string& type, const std::string& id, const sim::Params& query) {
   auto num = number(id);
   auto it = num ? objects_[type].find(static_cast<std::int64_t>(*num)) : objects_[type].end();
   if (it == objects_[type].end())
     return error(req, 404, "OBJECT_NOT_FOUND", "resource not found", {{"context", json::object{{"id", json::array{json::value(id)}}}}});
-  const auto wanted = split_list(query_param(query, "properties"));
+  const auto wanted = split_list(sim::param(query, "properties"));
   return http::make_response(req, 200, json::serialize(to_json(type, it->first, it->second, &wanted)));
 }
 
-Response HubspotSim::list(const Request& req, const std::string& type, const std::string& query) {
-  auto limit_s = query_param(query, "limit");
-  int limit = limit_s.empty() ? 10 : std::atoi(limit_s.c_str());
-  if (limit < 1 || limit > 100) return error(req, 400, "VALIDATION_ERROR", "limit must be between 1 and 100");
-  auto after_s = query_param(query, "after");
-  std::int64_t after = 0;
-  if (!after_s.empty()) {
-    if (!number(after_s)) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
-    after = std::stoll(after_s);
-  }
-  const auto wanted = split_list(query_param(query, "properties"));
+Response HubspotSim::list(const Request& req, const std::string& type, const sim::Params& query) {
+  const auto limit = paging_param(query, "limit", 10, 1, 100);
+  if (!limit) return error(req, 400, "VALIDATION_ERROR", "limit must be a whole number between 1 and 100");
+  const auto after = paging_param(query, "after", 0, 0, std::numeric_limits<long long>::max());
+  if (!after) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
+  const auto wanted = split_list(sim::param(query, "properties"));
   json::array results;
   auto& objs = objects_[type];
-  auto it = objs.lower_bound(after);
-  for (; it != objs.end() && static_cast<int>(results.size()) < limit; ++it)
+  auto it = objs.lower_bound(*after);
+  for (; it != objs.end() && std::cmp_less(results.size(), *limit); ++it)
     results.push_back(to_json(type, it->first, it->second, &wanted));
   json::object body{{"results", results}};
   if (it != objs.end()) body["paging"] = json::object{{"next", json::object{{"after", std::to_string(it->first)}}}};
@@ -1051,21 +1053,20 @@ Response HubspotSim::list(const Request& req, const std::string& type, const std
 
 // GET /crm/v3/owners: active owners, or with archived=true only the archived ones; up to 500 a
 // page, paged by id as `after`.
-Response HubspotSim::owners(const Request& req, const std::string& query) const {
-  auto limit_s = query_param(query, "limit");
-  int limit = limit_s.empty() ? 100 : std::atoi(limit_s.c_str());
-  if (limit < 1 || limit > 500) return error(req, 400, "VALIDATION_ERROR", "limit must be between 1 and 500");
-  const auto archived_s = query_param(query, "archived");
+Response HubspotSim::owners(const Request& req, const sim::Params& query) const {
+  const auto limit = paging_param(query, "limit", 100, 1, 500);
+  if (!limit) return error(req, 400, "VALIDATION_ERROR", "limit must be a whole number between 1 and 500");
+  const auto archived_s = sim::param(query, "archived");
   if (!archived_s.empty() && archived_s != "true" && archived_s != "false")
     return error(req, 400, "VALIDATION_ERROR", "archived must be true or false");
-  auto after_s = query_param(query, "after");
-  if (!after_s.empty() && !number(after_s)) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
+  const auto after = paging_param(query, "after", 0, 0, std::numeric_limits<long long>::max());
+  if (!after) return error(req, 400, "VALIDATION_ERROR", "after is not a valid cursor");
   const bool archived = archived_s == "true";
   json::array results;
-  auto it = owners_.lower_bound(after_s.empty() ? 0 : std::stoll(after_s));
+  auto it = owners_.lower_bound(*after);
   for (; it != owners_.end(); ++it) {
     if (it->second.at("archived").as_bool() != archived) continue;
-    if (static_cast<int>(results.size()) == limit) break;
+    if (std::cmp_equal(results.size(), *limit)) break;
     results.push_back(it->second);
   }
   json::object body{{"results", results}};

@@ -6,6 +6,7 @@
 // Thread-safe: state is guarded by one mutex, so tests may inspect it from their own thread.
 #include "daemon/core/error.hpp"
 #include "daemon/http/server.hpp"
+#include "simulator/query.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -84,21 +85,21 @@ class HubspotSim {
     std::vector<std::string> options;
     bool read_only = false;
   };
-  http::Response route(const http::Request& req, const std::string& path, const std::string& query);
+  http::Response route(const http::Request& req, const std::string& path, const sim::Params& query);
   http::Response search(const http::Request& req, const std::string& type);
   http::Response batch_update(const http::Request& req, const std::string& type);
   http::Response create_record(const http::Request& req, const std::string& type);
   http::Response batch_create(const http::Request& req, const std::string& type);
   http::Response read_one(const http::Request& req, const std::string& type, const std::string& id,
-                          const std::string& query);
+                          const sim::Params& query);
   boost::asio::awaitable<void> deliver(std::string body);
   void queue_event(const std::string& subscription_type, std::int64_t object_id);
-  http::Response list(const http::Request& req, const std::string& type, const std::string& query);
+  http::Response list(const http::Request& req, const std::string& type, const sim::Params& query);
   http::Response properties(const http::Request& req, const std::string& type, const std::string& rest);
   http::Response associations(const http::Request& req, const std::string& from, const std::string& to);
   // Automation v4: GET (list) and POST (create) /automation/v4/flows.
   std::optional<std::string> task_action_error(const boost::json::object& action, const std::string& object) const;
-  http::Response owners(const http::Request& req, const std::string& query) const;
+  http::Response owners(const http::Request& req, const sim::Params& query) const;
   http::Response flows(const http::Request& req);
   std::optional<std::string> validate_value(const std::string& type, const std::string& name, const std::string& v) const;
   boost::json::object to_json(const std::string& type, std::int64_t id, const Record& r,

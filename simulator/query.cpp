@@ -1,6 +1,7 @@
 #include "simulator/query.hpp"
 
 #include <boost/url/parse_query.hpp>
+#include <charconv>
 
 namespace cg::sim {
 
@@ -18,6 +19,14 @@ std::string param(const Params& params, std::string_view key) {
   for (const auto& [k, v] : params)
     if (k == key) return v;
   return {};
+}
+
+std::optional<long long> whole_number(std::string_view text) {
+  long long out = 0;
+  const char* end = text.data() + text.size();
+  auto [at, ec] = std::from_chars(text.data(), end, out);
+  if (text.empty() || ec != std::errc() || at != end) return std::nullopt;
+  return out;
 }
 
 }  // namespace cg::sim

@@ -17,4 +17,7 @@ std::optional<Params> parse_params(std::string_view text);
 // The first value of `key`; "" when it is absent.
 std::string param(const Params& params, std::string_view key);
 
+// `text` as a whole decimal number, or nullopt ("", "12abc", "1.5", "1e3", out of range).
+std::optional<long long> whole_number(std::string_view text);
+
 }  // namespace cg::sim

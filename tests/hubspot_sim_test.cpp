@@ -297,6 +297,13 @@ TEST(HubspotSim, RejectsWhatHubSpotRejects) {
   EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=na%6De"), 200u);
   EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=na%zze"), 400u);
   EXPECT_EQ(get("/crm/v3/objects/companies?limit=5&properties=name%"), 400u);
+  // Paging parameters are whole numbers in range: "5x" or "1.5" is not read as 5 or 1.
+  EXPECT_EQ(get("/crm/v3/objects/companies?limit=100"), 200u);
+  for (const char* bad : {"limit=5x", "limit=1.5", "limit=", "limit=0", "limit=101", "after=12ab", "after=-1", "after=1e3"})
+    EXPECT_EQ(get(std::string("/crm/v3/objects/companies?") + bad), bad == std::string("limit=") ? 200u : 400u) << bad;
+  EXPECT_EQ(get("/crm/v3/owners?limit=500"), 200u);
+  for (const char* bad : {"limit=501", "limit=ten", "after=x"})
+    EXPECT_EQ(get(std::string("/crm/v3/owners?") + bad), 400u) << bad;
 }
 
 TEST(HubspotSim, OfferWorkflowTemplateIsCreatedOnceWithTheHoldoutExclusion) {
