@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -43,8 +44,9 @@ Commands:
   sync [--full]         pull customers and tickets modified since the last sync (all with --full)
   events import FILE    store product-usage events (JSON lines or array) as POST /api/v1/events does
   sentiment score       score new support texts
-  sentiment train --out FILE CORPUS...   train a fastText model; CORPUS is FORMAT:PATH with FORMAT
-                        one of uci, xed, xed-neutral, fasttext
+  sentiment train --out FILE [--epoch N] [--no-quantize] [--training-file FILE] CORPUS...
+                        train a fastText model (N passes, default 10); CORPUS is FORMAT:PATH with FORMAT
+                        one of uci, xed, xed-neutral, fasttext; --training-file also writes the normalised lines
   sentiment eval --model FILE CORPUS...   accuracy and macro-F1 of a model on labelled texts
   sentiment predict TEXT  print the sentiment of one text
   train [--report FILE] train the candidate churn models on the synced customers, keep the best (calibrated)
@@ -208,7 +210,10 @@ int sentiment_train(const std::vector<std::string>& args) {
       continue;
     }
     if (args[i] == "--epoch" && i + 1 < args.size()) {
-      opts.epoch = std::atoi(args[++i].c_str());
+      const auto& v = args[++i];
+      auto [at, ec] = std::from_chars(v.data(), v.data() + v.size(), opts.epoch);
+      if (v.empty() || ec != std::errc() || at != v.data() + v.size() || opts.epoch < 1 || opts.epoch > 1000)
+        return fail(make_error(ErrorKind::invalid_input, "sentiment train --epoch: '" + v + "' is not a whole number in 1..1000"));
       continue;
     }
     auto part = read_corpora({args[i]});
