@@ -12,6 +12,8 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <set>
 
@@ -84,13 +86,20 @@ std::int64_t header_int(const Response& r, std::string_view name, std::int64_t f
   }
 }
 
+// A Retry-After in seconds, at most an hour (a broken header must not stall the sync for days);
+// 0 when there is none.
+std::chrono::milliseconds retry_after(const Response& r) {
+  return std::chrono::seconds(std::clamp<std::int64_t>(header_int(r, "retry-after", 0), 0, 3600));
+}
+
 // Every HubSpot call goes through here: auth header, proactive pacing, and the CRM's own
 // rate-limit signals. Transient failures are retried; a limit never fails a sync except DAILY.
 awaitable<Result<Response>> HubspotConnector::call(Request req) {
   bool is_search = req.target.ends_with("/search");
   req.headers.emplace_back("Authorization", "Bearer " + opts_.token.reveal());
   int rate_waits = 0;
-  for (int attempt = 0;;) {
+  transport::Attempts attempts(backoff_, opts_.max_attempts);
+  for (;;) {
     if (is_search) {
       co_await search_pacer_.wait();
     } else if (burst_remaining_ == 0) {
@@ -100,12 +109,9 @@ awaitable<Result<Response>> HubspotConnector::call(Request req) {
     auto res = co_await client_->send(req);
     ++usage_.calls;
     if (!res) {
-      // TLS and config failures will not heal by retrying.
-      if (res.error().kind == ErrorKind::tls || res.error().kind == ErrorKind::config || ++attempt >= opts_.max_attempts)
-        co_return res.error();
+      const bool again = co_await attempts.again_after(res.error(), "hubspot");
+      if (!again) co_return res.error();
       ++usage_.retries;
-      log::warn("hubspot", res.error().what() + "; retrying");
-      co_await transport::sleep_for(backoff_.delay(attempt));
       continue;
     }
     if (!is_search) {
@@ -124,21 +130,20 @@ awaitable<Result<Response>> HubspotConnector::call(Request req) {
       if (++rate_waits > 60)
         co_return make_error(ErrorKind::rate_limited, "HubSpot kept answering 429 " + policy + " after 60 waits");
       auto wait = is_search || policy == "SECONDLY" ? std::chrono::milliseconds(1000) : burst_interval_;
-      if (auto ra = header_int(*res, "retry-after", -1); ra > 0) wait = std::chrono::seconds(ra);
+      if (auto ra = retry_after(*res); ra.count() > 0) wait = ra;
       log::info("hubspot", "rate limited (" + (policy.empty() ? std::string("no policyName") : policy) + "), waiting " +
                                std::to_string(wait.count()) + " ms");
       co_await transport::sleep_for(wait);
       continue;
     }
     if (s == 423 || s == 477 || s == 500 || s == 502 || s == 503 || s == 504 || s == 521 || s == 524) {
-      if (++attempt >= opts_.max_attempts)
+      // 423: a record locked by another write; HubSpot asks for at least 2 s.
+      const std::chrono::milliseconds floor(s == 423 ? 2000 : 0), named = retry_after(*res);
+      const bool again = co_await attempts.again_after_transient(floor, named);
+      if (!again)
         co_return make_error(ErrorKind::unavailable, "HubSpot " + req.target.substr(0, req.target.find('?')) +
                                                          " kept failing: " + describe_error(s, res->body));
       ++usage_.retries;
-      auto wait = backoff_.delay(attempt);
-      if (s == 423) wait = std::max(wait, std::chrono::milliseconds(2000));
-      if (auto ra = header_int(*res, "retry-after", -1); ra > 0) wait = std::chrono::seconds(ra);
-      co_await transport::sleep_for(wait);
       continue;
     }
     if (s == 401)

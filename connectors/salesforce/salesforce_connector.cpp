@@ -128,7 +128,8 @@ awaitable<Result<Response>> SalesforceConnector::call(Request req) {
   bool reauthed = false;
   auto limit_wait = opts_.limit_pause;
   std::chrono::milliseconds waited{0};
-  for (int attempt = 0;;) {
+  transport::Attempts attempts(backoff_, opts_.max_attempts);
+  for (;;) {
     if (token_.empty()) {
       auto a = co_await authenticate();
       if (!a) co_return a.error();
@@ -139,11 +140,9 @@ awaitable<Result<Response>> SalesforceConnector::call(Request req) {
     auto res = co_await instance_->send(std::move(sent));
     ++usage_.calls;
     if (!res) {
-      if (res.error().kind == ErrorKind::tls || res.error().kind == ErrorKind::config || ++attempt >= opts_.max_attempts)
-        co_return res.error();
+      const bool again = co_await attempts.again_after(res.error(), "salesforce");
+      if (!again) co_return res.error();
       ++usage_.retries;
-      log::warn("salesforce", res.error().what() + "; retrying");
-      co_await transport::sleep_for(backoff_.delay(attempt));
       continue;
     }
     if (auto li = parse_limit_info(res->header("sforce-limit-info"))) usage_.daily_remaining = li->second - li->first;
@@ -176,11 +175,11 @@ awaitable<Result<Response>> SalesforceConnector::call(Request req) {
       co_return make_error(ErrorKind::auth, "Salesforce denied access: " + describe_error(s, res->body) +
                                                 " (the integration user may lack a permission)");
     if (s == 420 || s == 500 || s == 502 || s == 503 || s == 504) {
-      if (++attempt >= opts_.max_attempts)
+      const bool again = co_await attempts.again_after_transient();
+      if (!again)
         co_return make_error(ErrorKind::unavailable, "Salesforce " + req.target.substr(0, req.target.find('?')) +
                                                          " kept failing: " + describe_error(s, res->body));
       ++usage_.retries;
-      co_await transport::sleep_for(backoff_.delay(attempt));
       continue;
     }
     co_return res;

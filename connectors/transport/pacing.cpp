@@ -1,5 +1,7 @@
 #include "connectors/transport/pacing.hpp"
 
+#include "daemon/core/log.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -21,6 +23,20 @@ std::chrono::milliseconds Backoff::delay(int attempt) {
   hi = std::min<std::int64_t>(hi, cap_.count());
   std::uniform_int_distribution<std::int64_t> d(base_.count(), std::max<std::int64_t>(base_.count(), hi));
   return std::chrono::milliseconds(d(rng_));
+}
+
+asio::awaitable<bool> Attempts::again_after(const Error& failure, const char* source) {
+  if (failure.kind == ErrorKind::tls || failure.kind == ErrorKind::config || ++attempt_ >= max_) co_return false;
+  log::warn(source, failure.what() + "; retrying");
+  co_await sleep_for(backoff_.delay(attempt_));
+  co_return true;
+}
+
+asio::awaitable<bool> Attempts::again_after_transient(std::chrono::milliseconds floor, std::chrono::milliseconds retry_after) {
+  if (++attempt_ >= max_) co_return false;
+  const auto wait = retry_after.count() > 0 ? retry_after : std::max(backoff_.delay(attempt_), floor);
+  co_await sleep_for(wait);
+  co_return true;
 }
 
 asio::awaitable<void> Pacer::wait() {

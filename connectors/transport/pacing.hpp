@@ -1,7 +1,9 @@
 #pragma once
-// Waiting helpers shared by connectors: jittered exponential backoff, and a pacer that spaces
-// requests to a fixed rate (HubSpot search allows 5 per second and sends no headers to steer by).
-// Not thread-safe.
+// Waiting helpers shared by connectors: jittered exponential backoff, one call's tries, and a
+// pacer that spaces requests to a fixed rate (HubSpot search allows 5 per second and sends no
+// headers to steer by). Not thread-safe.
+#include "daemon/core/error.hpp"
+
 #include <boost/asio/awaitable.hpp>
 
 #include <algorithm>
@@ -25,6 +27,24 @@ class Backoff {
  private:
   std::chrono::milliseconds base_, cap_;
   std::minstd_rand rng_;
+};
+
+// One call's tries: a failed exchange or a transient answer (a 5xx, a lock) is tried again after
+// a backoff, up to `max_attempts` tries in all. TLS and configuration failures do not heal by
+// retrying, so they end the call at once.
+class Attempts {
+ public:
+  Attempts(Backoff& backoff, int max_attempts) : backoff_(backoff), max_(max_attempts) {}
+  // Whether to try again after `failure`; if so, logs it under `source` and waits the backoff.
+  boost::asio::awaitable<bool> again_after(const Error& failure, const char* source);
+  // Whether to try again after a transient answer; if so, waits the backoff but at least `floor`,
+  // or `retry_after` where the server named a wait (> 0).
+  boost::asio::awaitable<bool> again_after_transient(std::chrono::milliseconds floor = {},
+                                                     std::chrono::milliseconds retry_after = {});
+
+ private:
+  Backoff& backoff_;
+  int max_, attempt_ = 0;
 };
 
 // At most `per_second` requests in any sliding window of 1.1 s (a 10% margin under a server that
