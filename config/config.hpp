@@ -75,14 +75,17 @@ struct TierThresholds {
   int medium = 30, high = 50, critical = 70;  // scores at or above are that tier
 };
 
-// The churn signal. With `churn_date_property` set, training is time-aware: snapshots at
-// `snapshot_every_days` intervals, features as of each snapshot, label = churned within
-// `horizon_days` after it. Without it, the label is the current value of `property` and
-// training is cross-sectional (said so in the model report).
+// The churn signal. With `churn_date_property` or `renewal_types` set, training is time-aware:
+// snapshots at `snapshot_every_days` intervals, features as of each snapshot, label = churned
+// within `horizon_days` after it. Without either, the label is the current value of `property`
+// and training is cross-sectional (said so in the model report).
 struct LabelConfig {
   std::string property;                          // customer property holding the churn outcome
   std::vector<std::string> positive_values{"true", "yes", "1"};
   std::string churn_date_property;               // ISO date/time or epoch ms of the churn
+  // Deal types (HubSpot dealtype) or opportunity types (Salesforce Type) that are renewals: a
+  // customer churned on the close date of its first renewal that closed lost.
+  std::vector<std::string> renewal_types;
   std::string created_property;                  // when the customer started (no row before it)
   int horizon_days = 90;
   int snapshot_every_days = 30;

@@ -96,7 +96,8 @@ void read_play(YamlReader& r, PlayConfig& p) {
 
 void read_model(YamlReader& r, ModelConfig& m) {
   if (auto l = r.child("label", true)) {
-    l->read("property", m.label.property, true);
+    l->read("renewal_types", m.label.renewal_types);
+    l->read("property", m.label.property, m.label.renewal_types.empty());
     l->read("positive_values", m.label.positive_values);
     l->read("churn_date_property", m.label.churn_date_property);
     l->read("created_property", m.label.created_property);
@@ -229,6 +230,10 @@ void validate(const Config& c, const YAML::Node& root, YamlReader& r) {
     bad("model.calibration", "must be auto, platt, isotonic or none");
   if (!(m.validation_share >= 0.05 && m.validation_share <= 0.5)) bad("model.validation_share", "must be in [0.05, 0.5]");
   if (!(m.test_share >= 0.05 && m.test_share <= 0.5)) bad("model.test_share", "must be in [0.05, 0.5]");
+  if (!m.label.renewal_types.empty() && !m.label.churn_date_property.empty())
+    bad("model.label.renewal_types", "give renewal_types or churn_date_property, not both");
+  for (const auto& t : m.label.renewal_types)
+    if (t.empty()) bad("model.label.renewal_types", "has an empty type");
   if (m.label.horizon_days < 1 || m.label.horizon_days > 730) bad("model.label.horizon_days", "must be between 1 and 730");
   if (m.label.snapshot_every_days < 1) bad("model.label.snapshot_every_days", "must be at least 1");
   if (m.label.snapshots < 2 || m.label.snapshots > 120) bad("model.label.snapshots", "must be between 2 and 120");

@@ -95,8 +95,8 @@ HubspotSim::HubspotSim(HubspotSimOptions opts) : opts_(std::move(opts)) {
 
 void HubspotSim::define_defaults() {
   auto def = [&](const std::string& obj, const std::string& name, const std::string& type, const std::string& ft,
-                 bool ro = false) { props_[obj][name] = PropertyDef{type, ft, obj == "tickets" ? "ticketinformation" : "companyinformation", {}, ro}; };
-  for (const char* obj : {"companies", "contacts", "tickets", "emails", "tasks"}) {
+                 bool ro = false) { props_[obj][name] = PropertyDef{type, ft, obj == "tickets" ? "ticketinformation" : obj == "deals" ? "dealinformation" : "companyinformation", {}, ro}; };
+  for (const char* obj : {"companies", "contacts", "tickets", "emails", "tasks", "deals"}) {
     def(obj, "hs_object_id", "number", "number", true);
     def(obj, "createdate", "datetime", "date", true);
     def(obj, "hs_lastmodifieddate", "datetime", "date", true);
@@ -115,6 +115,18 @@ void HubspotSim::define_defaults() {
     def("tickets", p, "string", "text");
   def("tickets", "closed_date", "datetime", "date");
   props_["tickets"]["hs_ticket_priority"] = {"enumeration", "select", "ticketinformation", {"LOW", "MEDIUM", "HIGH", "URGENT"}};
+  // Deals: the default sales pipeline's stages; hs_is_closed and hs_is_closed_won are HubSpot's
+  // calculations from the stage, so read-only.
+  for (const char* p : {"dealname", "pipeline"}) def("deals", p, "string", "text");
+  def("deals", "amount", "number", "number");
+  def("deals", "closedate", "datetime", "date");
+  def("deals", "hs_is_closed", "bool", "booleancheckbox", true);
+  def("deals", "hs_is_closed_won", "bool", "booleancheckbox", true);
+  props_["deals"]["dealstage"] = {"enumeration", "select", "dealinformation",
+                                  {"appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+                                   "decisionmakerboughtin", "contractsent", "closedwon", "closedlost"}};
+  props_["deals"]["dealtype"] = {"enumeration", "select", "dealinformation", {"newbusiness", "existingbusiness"}};
+  groups_["deals"] = {"dealinformation"};
   groups_["companies"] = {"companyinformation"};
   groups_["contacts"] = {"contactinformation"};
   groups_["tickets"] = {"ticketinformation"};
@@ -189,7 +201,7 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
           for (auto& [obj, defs] : props_)
             if (auto d = defs.find("hubspot_owner_id"); d != defs.end()) d->second.options.emplace_back(id);
       }
-    for (const char* type : {"companies", "tickets", "emails", "contacts"}) {
+    for (const char* type : {"companies", "tickets", "emails", "contacts", "deals"}) {
       auto* list = o.if_contains(type);
       if (!list) continue;
       for (auto& r : list->as_array()) {
@@ -200,9 +212,15 @@ Result<void> HubspotSim::load_seed(const std::string& text, std::int64_t now) {
         if (auto* owner = ro.if_contains("owner")) rec.props["hubspot_owner_id"] = std::string(owner->as_string());
         rec.created_ms = age(ro, "created_days_ago").value_or(now);
         rec.updated_ms = std::max(rec.created_ms, age(ro, "modified_days_ago").value_or(rec.created_ms));
+        const bool deal = std::string(type) == "deals";
         if (auto closed = age(ro, "closed_days_ago")) {
-          rec.props["closed_date"] = format_iso8601(*closed);
+          rec.props[deal ? "closedate" : "closed_date"] = format_iso8601(*closed);
           rec.updated_ms = std::max(rec.updated_ms, *closed);
+        }
+        if (deal) {
+          const auto& stage = rec.props["dealstage"];
+          rec.props["hs_is_closed"] = stage == "closedwon" || stage == "closedlost" ? "true" : "false";
+          rec.props["hs_is_closed_won"] = stage == "closedwon" ? "true" : "false";
         }
         if (auto* c = ro.if_contains("company")) ticket_company_[id] = std::stoll(std::string(c->as_string()));
         if (std::string(type) == "emails") rec.props["hs_timestamp"] = format_iso8601(rec.created_ms);
@@ -1161,8 +1179,10 @@ Response HubspotSim::properties(const Request& req, const std::string& type, con
 }
 
 Response HubspotSim::associations(const Request& req, const std::string& from, const std::string& to) {
-  if ((from != "tickets" && from != "emails") || to != "companies")
-    return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets and emails to companies only");
+  if ((from != "tickets" && from != "emails" && from != "deals") || to != "companies")
+    return error(req, 400, "VALIDATION_ERROR", "the simulator associates tickets, emails and deals to companies only");
+  // HubSpot-defined association type ids to companies (crm-api/hubspot.md §6).
+  const int type_id = from == "tickets" ? 339 : from == "emails" ? 186 : 341;
   auto inputs = batch_inputs(req.body());
   if (!inputs) return error(req, 400, "VALIDATION_ERROR", "expected {\"inputs\":[...]}");
   if (inputs->size() > 1000) return error(req, 400, "VALIDATION_ERROR", "at most 1000 inputs");
@@ -1178,7 +1198,7 @@ Response HubspotSim::associations(const Request& req, const std::string& from, c
     results.push_back(json::object{
         {"from", json::object{{"id", id}}},
         {"to", json::array{json::object{{"toObjectId", it->second},
-                                        {"associationTypes", json::array{json::object{{"category", "HUBSPOT_DEFINED"}, {"typeId", 339}, {"label", nullptr}}}}}}}});
+                                        {"associationTypes", json::array{json::object{{"category", "HUBSPOT_DEFINED"}, {"typeId", type_id}, {"label", nullptr}}}}}}}});
   }
   json::object body{{"status", "COMPLETE"}, {"results", results}};
   if (missing.empty()) return http::make_response(req, 200, json::serialize(body));

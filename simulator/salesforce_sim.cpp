@@ -152,7 +152,8 @@ std::variant<Soql, std::string> parse_soql(const std::string& q) {
 std::string prefix_of(const std::string& object) {
   static const std::map<std::string, std::string> p{
       {"Account", "001"}, {"Contact", "003"}, {"Case", "500"}, {"EmailMessage", "02s"}, {"CaseComment", "00a"}, {"PermissionSet", "0PS"},
-      {"FieldPermissions", "01k"}, {"PermissionSetAssignment", "0Pa"}, {"CustomField", "00N"}, {"Task", "00T"}, {"User", "005"}};
+      {"FieldPermissions", "01k"}, {"PermissionSetAssignment", "0Pa"}, {"CustomField", "00N"}, {"Task", "00T"}, {"User", "005"},
+      {"Opportunity", "006"}};
   auto it = p.find(object);
   return it == p.end() ? "a00" : it->second;
 }
@@ -189,6 +190,12 @@ SalesforceSim::SalesforceSim(SalesforceSimOptions opts) : opts_(std::move(opts))
                                 {"Subject", F{"Text", 255}}, {"TaskSubtype", F{"Text", 40}}, {"Status", F{"Text", 40}},
                                 {"Description", F{"LongTextArea", 32000}},
                                 {"Priority", F{"Text", 40}}, {"OwnerId", F{"Reference"}}});
+  // Type's values are the org's: "Renewal" is the one orgs commonly add to the defaults.
+  schema_["Opportunity"] = std_fields(
+      {{"AccountId", F{"Reference"}}, {"ContactId", F{"Reference"}}, {"Name", F{"Text", 120}},
+       {"StageName", F{"Picklist", 255, {"Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"}}},
+       {"Type", F{"Picklist", 255, {"New Customer", "Existing Customer - Upgrade", "Existing Customer - Replacement", "Existing Customer - Downgrade", "Renewal"}}},
+       {"Amount", F{"Number"}}, {"CloseDate", F{"Date"}}, {"IsClosed", F{"Checkbox"}}, {"IsWon", F{"Checkbox"}}});
   schema_["PermissionSet"] = std_fields({{"Name", F{"Text", 80}}, {"Label", F{"Text", 80}}, {"Description", F{"Text", 255}}});
   schema_["FieldPermissions"] = std_fields({{"ParentId", F{"Reference"}}, {"SobjectType", F{"Text", 80}},
                                             {"Field", F{"Text", 255}}, {"PermissionsRead", F{"Checkbox"}},
@@ -430,6 +437,26 @@ Result<void> SalesforceSim::load_seed(const std::string& text, std::int64_t now)
           r.f["RelatedToId"] = account_of[std::string(c->as_string())];
         r.created_ms = r.modstamp_ms = created;
         objects_["EmailMessage"][new_id("EmailMessage")] = std::move(r);
+      }
+    // Deals in the HubSpot seed's shape become opportunities: existingbusiness -> Type Renewal.
+    if (auto* deals = o.if_contains("deals"))
+      for (auto& d : deals->as_array()) {
+        auto& dO = d.as_object();
+        Record r;
+        const auto stage = prop(dO, "dealstage");
+        const auto close = at(dO, "closed_days_ago").value_or(now);
+        r.f["Name"] = prop(dO, "dealname");
+        r.f["Type"] = prop(dO, "dealtype") == "existingbusiness" ? "Renewal" : "New Customer";
+        r.f["StageName"] = stage == "closedwon" ? "Closed Won" : stage == "closedlost" ? "Closed Lost" : "Proposal/Price Quote";
+        r.f["IsClosed"] = stage == "closedwon" || stage == "closedlost";
+        r.f["IsWon"] = stage == "closedwon";
+        r.f["CloseDate"] = sf_datetime(close).substr(0, 10);
+        if (auto amount = prop(dO, "amount"); !amount.empty()) r.f["Amount"] = std::strtod(amount.c_str(), nullptr);
+        if (auto* c = dO.if_contains("company"); c && account_of.count(std::string(c->as_string())))
+          r.f["AccountId"] = account_of[std::string(c->as_string())];
+        r.created_ms = at(dO, "created_days_ago").value_or(now);
+        r.modstamp_ms = std::max(r.created_ms, std::min(close, now));
+        objects_["Opportunity"][new_id("Opportunity")] = std::move(r);
       }
     if (auto* contacts = o.if_contains("contacts"))
       for (auto& c : contacts->as_array()) {

@@ -134,6 +134,19 @@ TEST(Config, MissingRequiredKeyIsNamed) {
   EXPECT_NE(e.find("model.label.property: is required but missing"), std::string::npos) << e;
 }
 
+// Renewal types are a churn signal of their own: no label property needed, and not with a churn date.
+TEST(Config, RenewalTypesStandForTheLabelProperty) {
+  const std::string head = "crm: hubspot\nhubspot:\n  token: {env: X}\nmodel:\n  label: ";
+  auto c = config::parse_config(head + "{renewal_types: [existingbusiness]}\n", "c.yaml");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->model.label.renewal_types, std::vector<std::string>{"existingbusiness"});
+  EXPECT_TRUE(c->model.label.property.empty());
+  auto both = error_of(head + "{renewal_types: [Renewal], churn_date_property: churned_on}\n");
+  EXPECT_NE(both.find("model.label.renewal_types: give renewal_types or churn_date_property, not both"), std::string::npos) << both;
+  auto blank = error_of(head + "{renewal_types: ['']}\n");
+  EXPECT_NE(blank.find("model.label.renewal_types: has an empty type"), std::string::npos) << blank;
+}
+
 TEST(Config, LiteralTokenIsRefused) {
   auto e = error_of("crm: hubspot\nhubspot:\n  token: pat-na1-abc\nmodel:\n  label: {property: churned}\n");
   EXPECT_NE(e.find("hubspot.token: expected a mapping"), std::string::npos) << e;

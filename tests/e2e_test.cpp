@@ -8,23 +8,26 @@
 #include "daemon/features/features.hpp"
 #include "tests/support/sim_server.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 using namespace cg;
 
 namespace {
 
-config::Config make_config(const test::SimServer& s, const std::filesystem::path& dir) {
+config::Config make_config(const test::SimServer& s, const std::filesystem::path& dir,
+                           const std::string& label = "{property: churned}") {
   ::setenv("CG_E2E_TOKEN", test::sim_token, 1);
   std::string yaml = "crm: hubspot\nstate_dir: " + dir.string() + "\nhubspot:\n  base_url: " + s.base_url() +
                      "\n  ca_file: " + s.ca_file() + "\n  token: {env: CG_E2E_TOKEN}\n  search_requests_per_second: 80\n  max_attempts: 3\n  retry_base_ms: 5\n"
                      "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
-                     "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                     "model:\n  label: " + label + "\n  numeric_properties: [tenure_months, monthly_charges]\n"
                      "  categorical_properties: [contract_type]\n  rounds: 60\n"
                      "  derived_properties: [{name: charge_per_month, ratio: [monthly_charges, tenure_months]}]\n"
                      "  reason_phrases: {open_tickets: '{value} open support tickets', sentiment_mean_90d: 'Support sentiment {value}'}\n";
@@ -174,4 +177,60 @@ TEST(EndToEnd, AFailedWriteStaysQueuedAndIsSentNextRun) {
   EXPECT_EQ((*app)->store().counts().outbox_pending, 0);
   EXPECT_EQ(s.sim().records_updated(), 150);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// A first full pass with training against the simulator under `label`, checked by `check` while
+// the app is up; the pass must train a time-aware model and score every one of `customers`.
+void time_aware_pass(const test::SimServer& s, const std::string& label, std::size_t customers,
+                     const std::function<void(const app::PipelineReport&, app::App&)>& check) {
+  auto dir = test::temp_dir("cg-e2e");
+  auto cfg = make_config(s, dir, label);
+  boost::asio::io_context io;
+  auto app = app::App::create(cfg, io);
+  ASSERT_TRUE(app) << app.error().what();
+  auto r = app::run_sync(io, (*app)->run_pipeline(true, true));
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_TRUE(r->trained);
+  EXPECT_TRUE(r->trained->time_aware) << r->trained->note;
+  EXPECT_EQ(r->scored.scored, customers);
+  check(*r, **app);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+// A time-aware label on HubSpot: the churn date property is pulled because the label names it
+// (it used to be pulled only when also listed in hubspot.properties, so no customer had churned).
+TEST(EndToEnd, AChurnDatePropertyIsPulledAndMakesTrainingTimeAware) {
+  test::SimServer s;
+  const auto now = SystemClock{}.now_ms();
+  auto seed = boost::json::parse(test::make_seed(300, 1)).as_object();
+  seed["properties"].as_object()["companies"].as_array().push_back(boost::json::object{
+      {"name", "churned_on"}, {"label", "Churned on"}, {"type", "datetime"}, {"fieldType", "date"}, {"groupName", "customerprofile"}});
+  int i = 0;
+  for (auto& c : seed["companies"].as_array()) {
+    auto& props = c.as_object()["properties"].as_object();
+    if (props["churned"] == "true") props["churned_on"] = format_iso8601(now - (100 + (i * 37) % 300) * ms_per_day);
+    ++i;
+  }
+  ASSERT_TRUE(s.sim().load_seed(boost::json::serialize(seed), now));
+  time_aware_pass(s, "{property: churned, churn_date_property: churned_on}", 300, [](const auto& r, app::App&) {
+    EXPECT_GT(r.trained->positives, 250u);  // 100 churners, each in up to three snapshots' horizons
+  });
+}
+
+// The same with renewal deals as the signal: deals are searched, associated to their companies,
+// and the first lost renewal dates each churn.
+TEST(EndToEnd, LostRenewalDealsAreTheTimeAwareLabel) {
+  test::SimServer s;
+  ASSERT_TRUE(s.sim().load_seed(test::with_renewals(test::make_seed(300, 1)), SystemClock{}.now_ms()));
+  time_aware_pass(s, "{renewal_types: [existingbusiness]}", 300, [&](const auto& r, app::App& app) {
+    EXPECT_NE(r.trained->note.find("first renewal (existingbusiness) that closed lost"), std::string::npos);
+    EXPECT_EQ(app.store().lost_renewals().size(), 100u);
+    EXPECT_EQ(r.pulled.activities, 300u + 300u);  // a ticket and a renewal each; newbusiness deals are left out
+    // Two search pages of 200 deals; each page's renewals (167 and 133 of them) read in calls of 100.
+    EXPECT_EQ(s.sim().calls().at("POST /crm/v4/associations/deals/companies/batch/read"), 4);
+  });
 }

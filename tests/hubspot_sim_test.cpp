@@ -25,7 +25,7 @@ struct Client {
   boost::asio::io_context io;
   std::unique_ptr<crm::CrmConnector> crm;
   Client(const test::SimServer& s, std::string ca, std::string token = test::sim_token, std::string version = "v3",
-         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000), std::vector<std::string> renewal_types = {}) {
     hubspot::HubspotOptions o;
     o.base_url = s.base_url();
     o.ca_file = std::move(ca);
@@ -35,6 +35,7 @@ struct Client {
     o.search_requests_per_second = 80;
     o.max_attempts = 3;
     o.timeout = timeout;
+    o.renewal_types = std::move(renewal_types);
     Result<void> err;
     crm = hubspot::make_hubspot_connector(io.get_executor(), std::move(o), &err);
   }
@@ -61,6 +62,50 @@ TEST(HubspotSim, PullsEveryCompanyAndTicketWithAssociations) {
   auto again = c.pull(*st);
   ASSERT_TRUE(again);
   EXPECT_LT(again->customers, 20u);
+}
+
+// Renewals (model.label.renewal_types): every deal is read, those of a renewal type are kept with
+// their company, and the store dates each customer's first lost renewal.
+TEST(HubspotSim, RenewalDealsArePulledWithTheirCompanyAndDateTheLoss) {
+  test::SimServer s;
+  auto seed = boost::json::parse(test::make_seed(4, 0)).as_object();
+  auto deal = [](const char* id, const char* company, const char* type, const char* stage, double closed_days_ago) {
+    return boost::json::object{{"id", id}, {"company", company}, {"created_days_ago", 200.0}, {"closed_days_ago", closed_days_ago},
+                               {"properties", boost::json::object{{"dealname", std::string("Renewal ") + id},
+                                                                  {"dealtype", type}, {"dealstage", stage}, {"amount", "1200"}}}};
+  };
+  seed["deals"] = boost::json::array{
+      deal("900001", "100000", "existingbusiness", "closedlost", 30),  // lost: churned 30 days ago
+      deal("900002", "100000", "existingbusiness", "closedlost", 10),  // a later loss: the first counts
+      deal("900003", "100001", "existingbusiness", "closedwon", 20),   // renewed
+      deal("900004", "100002", "newbusiness", "closedlost", 15),       // not a renewal
+      deal("900005", "100003", "existingbusiness", "contractsent", 0)};  // open
+  const auto now = SystemClock{}.now_ms();
+  ASSERT_TRUE(s.sim().load_seed(boost::json::serialize(seed), now));
+  Client c(s, s.ca_file(), test::sim_token, "v3", std::chrono::milliseconds(5000), {"ExistingBusiness"});
+  auto st = mem();
+  auto r = c.pull(*st);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/deals/search"), 1);
+  std::map<std::string, store::Activity> renewals;
+  for (const auto& a : st->activities())
+    if (a.kind == "renewal") renewals[a.id] = a;
+  ASSERT_EQ(renewals.size(), 4u);
+  EXPECT_FALSE(renewals.count("deal:900004"));
+  EXPECT_EQ(renewals["deal:900001"].customer_id, "100000");
+  EXPECT_EQ(renewals["deal:900001"].value, 0.0);
+  EXPECT_EQ(renewals["deal:900003"].value, 1.0);
+  EXPECT_FALSE(renewals["deal:900005"].value);  // open: neither won nor lost
+  EXPECT_FALSE(renewals["deal:900005"].closed_ms);
+  const auto lost = st->lost_renewals();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NEAR(static_cast<double>(lost.at("100000")), static_cast<double>(now - 30 * ms_per_day), 1000.0);
+  EXPECT_EQ(st->lost_renewals_of({"100000", "100001"}), lost);
+  // Without renewal types, no deal is read.
+  Client plain(s, s.ca_file());
+  auto st2 = mem();
+  ASSERT_TRUE(plain.pull(*st2));
+  EXPECT_EQ(s.sim().calls().at("POST /crm/v3/objects/deals/search"), 1);
 }
 
 TEST(HubspotSim, DatedApiVersionPathsWork) {

@@ -293,6 +293,37 @@ TEST(Selection, TimeSplitKeepsLabelWindowsOutOfLaterParts) {
   EXPECT_EQ(s->train.size() + s->valid.size() + s->test.size() + s->embargoed, d.y.size());
 }
 
+// model.label.renewal_types: the churn date is the first lost renewal's close date (from the store),
+// under the same leakage rule; the label property is not read.
+TEST(TrainingRows, ALostRenewalIsTheChurnDate) {
+  const std::int64_t now = 1000 * day;
+  config::LabelConfig label;
+  label.renewal_types = {"existingbusiness"};
+  label.horizon_days = 90;
+  label.snapshot_every_days = 30;
+  label.snapshots = 3;  // t = now-90d, now-120d, now-150d
+  const std::int64_t t0 = now - 90 * day, t1 = now - 120 * day, t2 = now - 150 * day;
+  std::vector<store::Customer> cs{{"renewed", "", {{"churned", "true"}}, {}, 0},
+                                  {"lost_soon", "", {}, {}, 0},
+                                  {"lost_long_ago", "", {}, {}, 0}};
+  const std::map<std::string, std::int64_t> lost{{"lost_soon", t0 + 40 * day}, {"lost_long_ago", t2 - day}};
+  auto rows = scoring::training_rows(cs, label, now, lost);
+  ASSERT_TRUE(rows) << rows.error().what();
+  EXPECT_TRUE(rows->time_aware);
+  EXPECT_NE(rows->note.find("first renewal (existingbusiness) that closed lost"), std::string::npos) << rows->note;
+  std::map<std::pair<std::string, std::int64_t>, float> got;
+  for (std::size_t i = 0; i < rows->label.size(); ++i) got[{rows->customer[i]->id, rows->as_of[i]}] = rows->label[i];
+  for (auto t : {t0, t1, t2}) EXPECT_EQ(got.at({"renewed", t}), 0.f);  // its churned property is not the label
+  EXPECT_EQ(got.at({"lost_soon", t0}), 1.f);
+  EXPECT_EQ(got.at({"lost_soon", t1}), 1.f);
+  EXPECT_EQ(got.at({"lost_soon", t2}), 0.f);  // 100 days later: beyond the horizon
+  for (auto t : {t0, t1, t2}) EXPECT_FALSE(got.count({"lost_long_ago", t}));  // gone before every snapshot
+  // No lost renewal at all: said so, naming the setting.
+  auto none = scoring::training_rows(cs, label, now, {});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("model.label.renewal_types"), std::string::npos);
+}
+
 TEST(TrainingRows, SnapshotsFollowTheLeakageRule) {
   const std::int64_t now = 1000 * day;
   config::LabelConfig label;

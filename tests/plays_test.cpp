@@ -234,6 +234,37 @@ TEST(Plays, OutcomesAndLiftFromCrmData) {
   EXPECT_GT(rep[0].cost, 0);
 }
 
+// With model.label.renewal_types, a customer churned in a play's window when a renewal closed lost
+// by the window's end; one lost after it, or won, was retained. The churned property is not read.
+TEST(Plays, ARenewalLostByTheWindowsEndIsAChurn) {
+  auto st = *store::Store::open(":memory:");
+  const std::int64_t t0 = 1000 * day;
+  seed(*st, 40, t0, [](int) { return true; });
+  crm::PullBatch renewals;
+  for (int i = 0; i < 30; ++i) {
+    crm::ActivityRecord a;
+    a.id = "r" + std::to_string(i);
+    a.kind = "renewal";
+    a.customer_id = "c" + std::to_string(i);
+    a.occurred_ms = t0 + (i < 10 ? 30 : i < 20 ? 90 : 20) * day;  // lost in the window, lost after it, won
+    a.closed_ms = a.occurred_ms;
+    a.value = i < 20 ? 0.0 : 1.0;
+    renewals.activities.push_back(a);
+  }
+  ASSERT_TRUE(st->store_batch("renewals", renewals));
+  auto p = offer_play();
+  p.holdout = 0.5;
+  config::LabelConfig l;
+  l.renewal_types = {"Renewal"};
+  ASSERT_TRUE(plays::run(*st, {p}, {}, l, t0));
+  auto r = plays::run(*st, {p}, {}, l, t0 + 61 * day);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcomes, 40u);
+  auto rep = plays::report(st->play_tallies(0), {p});
+  ASSERT_EQ(rep.size(), 1u);
+  EXPECT_EQ(rep[0].arms.churned_treatment + rep[0].arms.churned_holdout, 10u);
+}
+
 TEST(PlayMeasure, WilsonAndNewcombeMatchKnownValues) {
   // Wilson 95% for 10/100: (0.0552, 0.1744) (Newcombe 1998, table I style check).
   auto [lo, hi] = plays::wilson(10, 100);

@@ -109,20 +109,22 @@ namespace {
 struct Org {
   test::SfSimServer s;
   std::filesystem::path dir = test::temp_dir("cg-sf");
-  explicit Org(sim::SalesforceSimOptions o = {}, int customers = 300, bool owners = false) : s(std::move(o)) {
+  explicit Org(sim::SalesforceSimOptions o = {}, int customers = 300, bool owners = false, bool renewals = false)
+      : s(std::move(o)) {
     auto seed = test::make_seed(customers, 2);
+    if (renewals) seed = test::with_renewals(seed);
     auto seeded = s.sim().load_seed(owners ? test::with_owners(seed) : seed, SystemClock{}.now_ms());
     if (!seeded) throw std::runtime_error(seeded.error().what());
   }
   ~Org() { std::filesystem::remove_all(dir); }
-  config::Config config(const std::string& extra = "") {
+  config::Config config(const std::string& extra = "", const std::string& label = "{property: churned}") {
     std::string yaml = "crm: salesforce\nstate_dir: " + dir.string() + "\nsalesforce:\n  login_url: " + s.base_url() +
                        "\n  ca_file: " + s.ca_file() + "\n  client_id: 3MVG9sim.churnguard\n  username: integration@churnguard.example\n"
                        "  private_key: {file: " + s.key_file() + "}\n"
                        "  fields: [Tenure_Months__c, Monthly_Charges__c, Contract_Type__c, Churned__c]\n"
                        "  retry_base_ms: 5\n  limit_pause_ms: 50\n  bulk_poll_ms: 5\n" + extra +
                        "sentiment:\n  model_path: " CG_SENTIMENT_MODEL "\n"
-                       "model:\n  label: {property: churned}\n  numeric_properties: [tenure_months, monthly_charges]\n"
+                       "model:\n  label: " + label + "\n  numeric_properties: [tenure_months, monthly_charges]\n"
                        "  categorical_properties: [contract_type]\n  rounds: 60\n";
     auto c = config::parse_config(yaml, "sf.yaml");
     if (!c) throw std::runtime_error(c.error().what());
@@ -183,6 +185,29 @@ TEST(SalesforceEndToEnd, FirstRunWritesEveryAccountInCollectionsSecondRunWritesN
   // The remaining daily budget is known from Sforce-Limit-Info.
   ASSERT_TRUE(d.app->crm().usage().daily_remaining);
   EXPECT_GT(*d.app->crm().usage().daily_remaining, 0);
+}
+
+// model.label.renewal_types: the churn date is the first lost renewal opportunity's CloseDate, so
+// training is time-aware without a churn-date field; a lost New Customer deal is not a churn.
+TEST(SalesforceEndToEnd, LostRenewalOpportunitiesAreTheTimeAwareLabel) {
+  Org org({}, 300, false, true);
+  auto cfg = org.config("", "{renewal_types: [renewal]}");
+  Daemon d(cfg);
+  auto first = d.pass();
+  ASSERT_TRUE(first) << first.error().what() << d.logs;
+  ASSERT_TRUE(first->trained);
+  EXPECT_TRUE(first->trained->time_aware);
+  EXPECT_NE(first->trained->note.find("first renewal (renewal) that closed lost"), std::string::npos) << first->trained->note;
+  const auto lost = d.app->store().lost_renewals();
+  EXPECT_EQ(lost.size(), 100u);  // every third of 300; the lost New Customer deals are not renewals
+  for (const auto& [account, when] : lost) EXPECT_LT(when, SystemClock{}.now_ms() - 99 * ms_per_day) << account;
+  // A churned account is a positive row in each snapshot whose 90-day horizon its loss falls in:
+  // three of the twelve, 30 days apart (fewer for losses near the oldest snapshot), and no row
+  // after the loss.
+  EXPECT_GT(first->trained->positives, 250u);
+  EXPECT_LE(first->trained->positives, 300u);
+  EXPECT_EQ(first->scored.scored, 300u);
+  EXPECT_EQ(first->flushed.written, 300u);
 }
 
 TEST(SalesforceEndToEnd, LargeWriteBacksGoAsOneBulkJobAndAFailedRowIsReported) {

@@ -32,9 +32,11 @@ struct ContactRecord {
 };
 
 // A support ticket or case, an email, a usage event: something that happened to a customer.
+// A renewal (a HubSpot deal or Salesforce opportunity of a configured renewal type) is one too:
+// occurred_ms is its close date, closed_ms set once it has closed, value 1 won / 0 lost.
 struct ActivityRecord {
   std::string id;
-  std::string kind;           // ticket | email_out | email_in | usage | comment | call | task
+  std::string kind;           // ticket | email_out | email_in | usage | comment | call | task | renewal
   std::string customer_id;    // empty when not associated with a customer
   std::int64_t occurred_ms = 0;
   std::optional<std::int64_t> closed_ms;
@@ -46,9 +48,15 @@ struct ActivityRecord {
 };
 
 // comments: ticket/case comments (Salesforce CaseComment); tasks: logged e-mails and calls
-// (Salesforce Task). HubSpot keeps neither apart from its tickets and e-mails.
-enum class ObjectKind { customers, tickets, emails, contacts, comments, tasks };
+// (Salesforce Task). HubSpot keeps neither apart from its tickets and e-mails. renewals: deals
+// (HubSpot) or opportunities (Salesforce) of the renewal types model.label.renewal_types names;
+// nothing is pulled when it names none.
+enum class ObjectKind { customers, tickets, emails, contacts, comments, tasks, renewals };
 const char* to_string(ObjectKind k);
+
+// Whether a deal's or opportunity's type is one of the renewal types (case-insensitive: HubSpot
+// stores "existingbusiness", an admin may type "ExistingBusiness").
+bool is_renewal_type(const std::string& type, const std::vector<std::string>& renewal_types);
 
 // One page of pulled records; `watermark_ms` is the last-modified stamp it reached.
 struct PullBatch {

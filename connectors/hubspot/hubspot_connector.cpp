@@ -192,6 +192,7 @@ std::string object_type(crm::ObjectKind k, const std::string& customer_object) {
     case crm::ObjectKind::tickets: return "tickets";
     case crm::ObjectKind::emails: return "emails";
     case crm::ObjectKind::contacts: return "contacts";
+    case crm::ObjectKind::renewals: return "deals";
     default: break;
   }
   return {};
@@ -202,6 +203,7 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
   if (kind == crm::ObjectKind::contacts && is_contacts()) co_return Result<void>{};
   // HubSpot has no separate comment or task objects to read here (notes are not synced).
   if (kind == crm::ObjectKind::comments || kind == crm::ObjectKind::tasks) co_return Result<void>{};
+  if (kind == crm::ObjectKind::renewals && opts_.renewal_types.empty()) co_return Result<void>{};
   const std::string type = object_type(kind, opts_.object);
   const std::string mod = modified_property(kind);
   std::vector<std::string> props;
@@ -217,6 +219,11 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
       break;
     case crm::ObjectKind::contacts:
       props = {"email", "associatedcompanyid", "hs_email_delivered", "hs_email_open", "lastmodifieddate"};
+      break;
+    case crm::ObjectKind::renewals:
+      // Every deal, its type checked here: a deal whose type or stage changes must be seen again.
+      props = {"dealname", "dealtype", "dealstage", "pipeline", "amount", "closedate", "hs_is_closed",
+               "hs_is_closed_won", "hs_lastmodifieddate"};
       break;
     default:
       break;
@@ -246,16 +253,21 @@ crm::Task<void> HubspotConnector::pull(crm::ObjectKind kind, std::int64_t since_
       for (auto& o : page->results) batch.contacts.push_back(to_contact(o));
       batch.watermark_ms = batch.contacts.back().modified_ms;
     } else {
-      std::vector<std::string> ids;
+      std::vector<std::string> ids;  // HubSpot's record ids, for the association read
       for (auto& o : page->results) {
-        batch.activities.push_back(kind == crm::ObjectKind::tickets ? to_ticket(o) : to_email(o));
-        ids.push_back(batch.activities.back().id);
+        if (kind == crm::ObjectKind::renewals && !crm::is_renewal_type(prop(o, "dealtype"), opts_.renewal_types)) continue;
+        batch.activities.push_back(kind == crm::ObjectKind::tickets ? to_ticket(o)
+                                   : kind == crm::ObjectKind::emails ? to_email(o)
+                                                                     : to_renewal(o));
+        ids.emplace_back(o.at("id").as_string());
       }
-      auto links = co_await linked_customers(type, ids);
-      if (!links) co_return links.error();
-      for (auto& a : batch.activities)
-        if (auto it = links->find(a.id); it != links->end()) a.customer_id = it->second;
-      batch.watermark_ms = batch.activities.back().modified_ms;
+      if (!ids.empty()) {
+        auto links = co_await linked_customers(type, ids);
+        if (!links) co_return links.error();
+        for (std::size_t i = 0; i < ids.size(); ++i)
+          if (auto it = links->find(ids[i]); it != links->end()) batch.activities[i].customer_id = it->second;
+      }
+      batch.watermark_ms = parse_timestamp(prop(page->results.back(), mod)).value_or(window_start);
     }
     const std::int64_t last = batch.watermark_ms;
     const std::string last_id(page->results.back().at("id").as_string());

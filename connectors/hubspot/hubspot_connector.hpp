@@ -16,6 +16,7 @@ struct HubspotOptions {
   std::string ca_file;
   Secret token;
   std::vector<std::string> properties;  // customer properties to pull besides the defaults
+  std::vector<std::string> renewal_types;  // dealtype values of renewal deals; none: no deals pulled
   int search_requests_per_second = 5;
   int max_attempts = 8;                 // per call, for 5xx / network failures
   std::chrono::milliseconds retry_base{500};

@@ -176,6 +176,23 @@ crm::ActivityRecord to_email(const json::object& r) {
   return a;
 }
 
+crm::ActivityRecord to_renewal(const json::object& r) {
+  crm::ActivityRecord a;
+  a.id = "deal:" + record_id(r);
+  a.kind = "renewal";
+  a.subject = prop(r, "dealname");
+  const auto close = parse_timestamp(prop(r, "closedate"));
+  a.occurred_ms = close.value_or(parse_timestamp(prop(r, "createdate")).value_or(0));
+  if (prop(r, "hs_is_closed") == "true") {
+    a.closed_ms = a.occurred_ms;
+    a.value = prop(r, "hs_is_closed_won") == "true" ? 1.0 : 0.0;
+  }
+  a.modified_ms = parse_timestamp(prop(r, "hs_lastmodifieddate")).value_or(0);
+  for (const char* k : {"dealtype", "dealstage", "pipeline", "amount"})
+    if (auto v = prop(r, k); !v.empty()) a.properties[k] = v;
+  return a;
+}
+
 crm::ContactRecord to_contact(const json::object& r) {
   crm::ContactRecord c;
   c.id = record_id(r);

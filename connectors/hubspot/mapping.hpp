@@ -55,6 +55,11 @@ crm::ActivityRecord to_ticket(const boost::json::object& record);
 // An engagement e-mail: outgoing (email_out, value 1 when opened) or the customer's (email_in).
 // Opens come from hs_email_open_count (name unverified on HubSpot's pages; absent means unknown).
 crm::ActivityRecord to_email(const boost::json::object& record);
+// A deal as a renewal activity: occurred at its closedate, closed when hs_is_closed, value 1 when
+// hs_is_closed_won and 0 when closed otherwise (HubSpot computes both from the pipeline's stage,
+// so custom pipelines work). Its id is "deal:" + the deal's id: HubSpot numbers each object type
+// apart, and a deal must not overwrite a ticket of the same number.
+crm::ActivityRecord to_renewal(const boost::json::object& record);
 // A contact: associatedcompanyid links it, hs_email_delivered / hs_email_open count marketing mail.
 crm::ContactRecord to_contact(const boost::json::object& record);
 

@@ -205,6 +205,25 @@ crm::ContactRecord to_contact(const json::object& r) {
   return c;
 }
 
+crm::ActivityRecord to_renewal(const json::object& r, const std::string& customer_field) {
+  crm::ActivityRecord a;
+  a.id = field_text(r, "Id");
+  a.kind = "renewal";
+  a.customer_id = field_text(r, customer_field);
+  a.subject = field_text(r, "Name");
+  // CloseDate is a date (2026-03-31): the day starts at midnight UTC.
+  const auto close = parse_datetime(field_text(r, "CloseDate") + "T00:00:00Z");
+  a.occurred_ms = close.value_or(parse_datetime(field_text(r, "CreatedDate")).value_or(0));
+  if (field_text(r, "IsClosed") == "true") {
+    a.closed_ms = a.occurred_ms;
+    a.value = field_text(r, "IsWon") == "true" ? 1.0 : 0.0;
+  }
+  for (const char* k : {"Type", "StageName", "Amount"})
+    if (auto t = field_text(r, k); !t.empty()) a.properties[property_name(k)] = t;
+  a.modified_ms = parse_datetime(field_text(r, "SystemModstamp")).value_or(0);
+  return a;
+}
+
 crm::ActivityRecord to_case_comment(const json::object& r, const std::string& customer_field) {
   crm::ActivityRecord a;
   a.id = field_text(r, "Id");

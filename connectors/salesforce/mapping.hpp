@@ -64,6 +64,9 @@ crm::ActivityRecord to_case(const boost::json::object& r, const std::string& cus
 crm::ActivityRecord to_email_message(const boost::json::object& r);
 crm::ContactRecord to_contact(const boost::json::object& r);
 // A CaseComment: kind "comment", the customer through its case (Parent.AccountId or ContactId).
+// An Opportunity as a renewal activity: occurred at its CloseDate, closed when IsClosed, value 1
+// when IsWon and 0 when closed otherwise.
+crm::ActivityRecord to_renewal(const boost::json::object& r, const std::string& customer_field);
 crm::ActivityRecord to_case_comment(const boost::json::object& r, const std::string& customer_field);
 // A Task: TaskSubtype Email -> email_out, Call -> call, anything else -> task.
 crm::ActivityRecord to_task(const boost::json::object& r, const std::string& customer_field);

@@ -206,6 +206,7 @@ awaitable<Result<json::array>> SalesforceConnector::query_all_pages(const std::s
 crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t since_ms, crm::BatchSink sink) {
   const bool contacts_are_customers = opts_.object == "Contact";
   if (kind == crm::ObjectKind::contacts && contacts_are_customers) co_return Result<void>{};
+  if (kind == crm::ObjectKind::renewals && opts_.renewal_types.empty()) co_return Result<void>{};
   std::string object, where;
   std::vector<std::string> fields{"Id", "SystemModstamp"};
   bool all_rows = false;  // queryAll: deleted rows too
@@ -243,6 +244,12 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
     case crm::ObjectKind::tasks:
       object = "Task";
       fields.insert(fields.end(), {contacts_are_customers ? "WhoId" : "AccountId", "Subject", "TaskSubtype", "Status",
+                                   "CreatedDate"});
+      break;
+    case crm::ObjectKind::renewals:
+      // Every opportunity, its Type checked here: one whose type or stage changes must be seen again.
+      object = "Opportunity";
+      fields.insert(fields.end(), {link, "Name", "Type", "StageName", "Amount", "CloseDate", "IsClosed", "IsWon",
                                    "CreatedDate"});
       break;
   }
@@ -290,6 +297,12 @@ crm::Task<void> SalesforceConnector::pull(crm::ObjectKind kind, std::int64_t sin
           batch.activities.push_back(to_task(rec, contacts_are_customers ? "WhoId" : "AccountId"));
           batch.watermark_ms = batch.activities.back().modified_ms;
           break;
+        case crm::ObjectKind::renewals: {
+          auto a = to_renewal(rec, link);
+          batch.watermark_ms = a.modified_ms;
+          if (crm::is_renewal_type(field_text(rec, "Type"), opts_.renewal_types)) batch.activities.push_back(std::move(a));
+          break;
+        }
       }
     }
     if (auto s = sink(std::move(batch)); !s) co_return s.error();

@@ -28,6 +28,7 @@ struct SalesforceOptions {
   Secret private_key;                    // jwt: PEM
   Secret client_secret;                  // client_credentials
   std::vector<std::string> fields;       // business fields to pull besides Name and the contract
+  std::vector<std::string> renewal_types;  // Opportunity Type values of renewals; none: none pulled
   std::size_t bulk_threshold = 2000;     // at or above this many pending writes, one Bulk 2.0 job
   int max_attempts = 6;                  // per call, for 5xx / network failures
   std::chrono::milliseconds retry_base{500};

@@ -16,9 +16,13 @@ Result<std::unique_ptr<crm::CrmConnector>> hubspot_connector(const config::Confi
   ho.ca_file = cfg.hubspot.ca_file;
   ho.token = std::move(*token);
   ho.properties = cfg.hubspot.properties;
-  ho.properties.push_back(cfg.model.label.property);
+  // Every property the model reads is pulled: the label's too (a time-aware label's churn and
+  // start dates were missed, so every snapshot looked unchurned).
+  for (const auto* p : {&cfg.model.label.property, &cfg.model.label.churn_date_property, &cfg.model.label.created_property})
+    if (!p->empty()) ho.properties.push_back(*p);
   for (const auto& p : cfg.model.numeric_properties) ho.properties.push_back(p);
   for (const auto& p : cfg.model.categorical_properties) ho.properties.push_back(p);
+  ho.renewal_types = cfg.model.label.renewal_types;
   ho.search_requests_per_second = cfg.hubspot.search_requests_per_second;
   ho.max_attempts = cfg.hubspot.max_attempts;
   ho.retry_base = std::chrono::milliseconds(cfg.hubspot.retry_base_ms);
@@ -50,6 +54,7 @@ Result<std::unique_ptr<crm::CrmConnector>> salesforce_connector(const config::Co
     so.client_secret = std::move(*k);
   }
   so.fields = s.fields;
+  so.renewal_types = cfg.model.label.renewal_types;
   so.bulk_threshold = static_cast<std::size_t>(s.bulk_threshold);
   so.max_attempts = s.max_attempts;
   so.retry_base = std::chrono::milliseconds(s.retry_base_ms);

@@ -56,7 +56,12 @@ bool matches(const config::PlayCondition& w, const store::Score& s, const store:
   return true;
 }
 
-bool churned_by(const store::Customer& c, const config::LabelConfig& label, std::int64_t until) {
+bool churned_by(const store::Customer& c, const config::LabelConfig& label, std::int64_t until,
+                const std::map<std::string, std::int64_t>& lost_renewals) {
+  if (!label.renewal_types.empty()) {
+    auto it = lost_renewals.find(c.id);
+    return it != lost_renewals.end() && it->second <= until;
+  }
   if (!label.churn_date_property.empty()) {
     auto it = c.properties.find(label.churn_date_property);
     auto d = it == c.properties.end() ? std::nullopt : date_of(it->second);
@@ -90,13 +95,14 @@ Result<RunStats> run(store::Store& st, const std::vector<config::PlayConfig>& pl
     std::map<std::string, store::Customer> customers;
     for (auto& c : st.customers_of(batch)) customers.emplace(c.id, std::move(c));
     auto all = st.assignments_of(batch);
+    const auto lost_renewals = label.renewal_types.empty() ? std::map<std::string, std::int64_t>{} : st.lost_renewals_of(batch);
 
     // 1. Outcomes of windows that have ended.
     for (auto& a : all) {
       if (a.outcome || a.ends_ms > now) continue;
       auto c = customers.find(a.customer_id);
       if (c == customers.end()) continue;  // deleted from the CRM: not judged
-      const std::string outcome = churned_by(c->second, label, a.ends_ms) ? "churned" : "retained";
+      const std::string outcome = churned_by(c->second, label, a.ends_ms, lost_renewals) ? "churned" : "retained";
       if (auto r = st.set_outcome(a.id, outcome, now); !r) return r.error();
       a.outcome = outcome;
       ++stats.outcomes;

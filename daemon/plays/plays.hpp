@@ -30,9 +30,11 @@ struct RunStats {
 Result<RunStats> run(store::Store& st, const std::vector<config::PlayConfig>& plays, const config::PlaysSettings& settings,
                      const config::LabelConfig& label, std::int64_t now_ms);
 
-// Whether a customer churned by `until_ms`, from CRM data: the churn date property when
-// configured, else the current value of the churn property; an archived customer is not judged.
-bool churned_by(const store::Customer& c, const config::LabelConfig& label, std::int64_t until_ms);
+// Whether a customer churned by `until_ms`, from CRM data: a renewal lost by then (from
+// `lost_renewals`, Store::lost_renewals_of) or the churn date property when configured, else the
+// current value of the churn property; an archived customer is not judged.
+bool churned_by(const store::Customer& c, const config::LabelConfig& label, std::int64_t until_ms,
+                const std::map<std::string, std::int64_t>& lost_renewals = {});
 
 // The CRM fields each enrolled customer should carry: next action and offer for the treatment
 // arm, holdout = true (and no action) for the control arm, cleared once the window has ended.

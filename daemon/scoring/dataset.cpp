@@ -31,9 +31,10 @@ std::optional<std::int64_t> parse_date(const std::string& text) {
 }
 
 Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers, const config::LabelConfig& label,
-                                   std::int64_t now) {
+                                   std::int64_t now, const std::map<std::string, std::int64_t>& lost_renewals) {
   TrainingRows rows;
-  if (label.churn_date_property.empty()) {
+  const bool by_renewal = !label.renewal_types.empty();
+  if (label.churn_date_property.empty() && !by_renewal) {
     for (const auto& c : customers) {
       auto it = c.properties.find(label.property);
       if (it == c.properties.end() || it->second.empty()) continue;  // outcome unknown: not a training row
@@ -53,13 +54,24 @@ Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers
   rows.time_aware = true;
   rows.horizon_ms = std::int64_t{label.horizon_days} * ms_per_day;
   const std::int64_t latest = (now / ms_per_day) * ms_per_day - rows.horizon_ms;
+  auto churn_date = [&](const store::Customer& c) -> std::optional<std::int64_t> {
+    if (!by_renewal) return date_property(c, label.churn_date_property);
+    auto it = lost_renewals.find(c.id);
+    return it == lost_renewals.end() ? std::nullopt : std::optional(it->second);
+  };
   std::size_t bad_dates = 0, with_date = 0;
   for (const auto& c : customers) {
-    auto raw = c.properties.find(label.churn_date_property);
-    auto churned = date_property(c, label.churn_date_property);
-    if (raw != c.properties.end() && !raw->second.empty() && !churned) ++bad_dates;
+    auto churned = churn_date(c);
+    if (!by_renewal)
+      if (auto raw = c.properties.find(label.churn_date_property);
+          raw != c.properties.end() && !raw->second.empty() && !churned)
+        ++bad_dates;
     with_date += churned.has_value();
   }
+  if (by_renewal && with_date == 0)
+    return make_error(ErrorKind::model, "model.label.renewal_types: no synced deal or opportunity of these types has closed "
+                                        "lost, so no customer has churned; check the types against the CRM's values "
+                                        "(HubSpot dealtype, Salesforce Opportunity Type)");
   if (bad_dates > 0 && with_date == 0)
     return make_error(ErrorKind::model, "model.label.churn_date_property '" + label.churn_date_property + "': " +
                                             std::to_string(bad_dates) +
@@ -69,7 +81,7 @@ Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers
     for (const auto& c : customers) {
       auto created = date_property(c, label.created_property);
       if (created && *created > t) continue;  // not a customer yet
-      auto churned = date_property(c, label.churn_date_property);
+      auto churned = churn_date(c);
       if (churned && *churned <= t) continue;  // already gone
       rows.customer.push_back(&c);
       rows.as_of.push_back(t);
@@ -81,9 +93,13 @@ Result<TrainingRows> training_rows(const std::vector<store::Customer>& customers
                                             " snapshot dates; check model.label.created_property");
   rows.from_ms = latest - std::int64_t{label.snapshots - 1} * label.snapshot_every_days * ms_per_day;
   rows.to_ms = latest;
+  std::string types;
+  for (const auto& t : label.renewal_types) types += (types.empty() ? "" : ", ") + t;
+  const std::string signal = by_renewal ? "the close date of the first renewal (" + types + ") that closed lost"
+                                        : "churn date ('" + label.churn_date_property + "')";
   rows.note = "time-aware: " + std::to_string(label.snapshots) + " snapshots every " +
-              std::to_string(label.snapshot_every_days) + " days; label = churn date ('" + label.churn_date_property +
-              "') within " + std::to_string(label.horizon_days) +
+              std::to_string(label.snapshot_every_days) + " days; label = " + signal + " within " +
+              std::to_string(label.horizon_days) +
               " days after the snapshot; activity features as of each snapshot, CRM properties at their current value";
   if (bad_dates > 0) rows.note += "; " + std::to_string(bad_dates) + " unparseable churn dates ignored";
   return rows;

@@ -70,7 +70,10 @@ Result<TrainOutcome> train(store::Store& st, const config::ModelConfig& cfg, std
   }
   ids = {};
   const auto customers = sampled ? st.customers_of(sample) : st.customers();
-  auto rows = training_rows(customers, cfg.label, now);
+  const auto lost_renewals = cfg.label.renewal_types.empty() ? std::map<std::string, std::int64_t>{}
+                             : sampled                        ? st.lost_renewals_of(sample)
+                                                              : st.lost_renewals();
+  auto rows = training_rows(customers, cfg.label, now, lost_renewals);
   if (!rows) return rows.error();
   if (sampled)
     rows->note += std::string(rows->note.empty() ? "" : " ") + "Trained on a random sample of " +

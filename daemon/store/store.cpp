@@ -325,6 +325,28 @@ std::map<std::string, MarketingStats> Store::marketing_stats_of(const std::set<s
   return out;
 }
 
+std::map<std::string, std::int64_t> Store::lost_renewals() const {
+  std::map<std::string, std::int64_t> out;
+  SQLite::Statement q(*db_,
+                      "SELECT customer_id, min(coalesce(closed_ms, occurred_ms)) FROM activities "
+                      "WHERE kind = 'renewal' AND value = 0 AND customer_id <> '' GROUP BY customer_id");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+  return out;
+}
+
+std::map<std::string, std::int64_t> Store::lost_renewals_of(const std::set<std::string>& ids) const {
+  std::map<std::string, std::int64_t> out;
+  SQLite::Statement q(*db_,
+                      "SELECT min(coalesce(closed_ms, occurred_ms)) FROM activities "
+                      "WHERE customer_id = ? AND kind = 'renewal' AND value = 0");
+  for (const auto& id : ids) {
+    q.bind(1, id);
+    if (q.executeStep() && !q.getColumn(0).isNull()) out[id] = q.getColumn(0).getInt64();
+    q.reset();
+  }
+  return out;
+}
+
 Result<std::size_t> Store::add_usage_events(const std::vector<crm::ActivityRecord>& events) {
   try {
     SQLite::Transaction tx(*db_);

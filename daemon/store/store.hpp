@@ -158,6 +158,11 @@ class Store {
   [[nodiscard]] std::map<std::string, double> usage_counts_since(std::int64_t since_ms) const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats() const;
   [[nodiscard]] std::map<std::string, MarketingStats> marketing_stats_of(const std::set<std::string>& ids) const;
+  // When each customer lost a renewal: the close date of its first renewal (activity kind
+  // "renewal") that closed lost (value 0), by customer id. The churn date of
+  // model.label.renewal_types.
+  [[nodiscard]] std::map<std::string, std::int64_t> lost_renewals() const;
+  [[nodiscard]] std::map<std::string, std::int64_t> lost_renewals_of(const std::set<std::string>& ids) const;
   // Stores product-usage events; an id already stored is skipped. Returns how many were new.
   Result<std::size_t> add_usage_events(const std::vector<crm::ActivityRecord>& events);
   [[nodiscard]] std::vector<Text> unscored_texts(std::size_t limit) const;

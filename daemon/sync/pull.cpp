@@ -8,7 +8,7 @@ boost::asio::awaitable<Result<PullStats>> pull(crm::CrmConnector& crm, store::St
   PullStats stats;
   std::set<std::string> owner_ids;
   for (auto kind : {crm::ObjectKind::customers, crm::ObjectKind::tickets, crm::ObjectKind::emails,
-                    crm::ObjectKind::contacts, crm::ObjectKind::comments, crm::ObjectKind::tasks}) {
+                    crm::ObjectKind::contacts, crm::ObjectKind::comments, crm::ObjectKind::tasks, crm::ObjectKind::renewals}) {
     const std::string object = crm.name() + "." + crm::to_string(kind);
     const std::int64_t since = full ? 0 : st.watermark(object);
     crm::BatchSink sink = [&](crm::PullBatch&& b) -> Result<void> {

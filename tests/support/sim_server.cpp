@@ -91,6 +91,27 @@ std::string with_owners(const std::string& seed) {
   return json::serialize(v);
 }
 
+std::string with_renewals(const std::string& seed) {
+  auto s = json::parse(seed).as_object();
+  json::array deals;
+  int id = 800000;
+  const auto& companies = s.at("companies").as_array();
+  for (std::size_t i = 0; i < companies.size(); ++i) {
+    const std::string company(companies[i].at("id").as_string());
+    auto deal = [&](const char* type, const char* stage, double closed_days_ago) {
+      deals.push_back(json::object{{"id", std::to_string(id++)}, {"company", company}, {"created_days_ago", closed_days_ago + 60},
+                                   {"closed_days_ago", closed_days_ago},
+                                   {"properties", json::object{{"dealname", "Renewal " + company}, {"dealtype", type},
+                                                               {"dealstage", stage}, {"amount", "1200"}}}});
+    };
+    const double when = 100.0 + static_cast<double>((i * 37) % 300);
+    deal("existingbusiness", i % 3 == 0 ? "closedlost" : "closedwon", when);
+    if (i % 5 == 0) deal("newbusiness", "closedlost", when + 10);
+  }
+  s["deals"] = std::move(deals);
+  return json::serialize(s);
+}
+
 std::string make_seed(int companies, int tickets_each, bool same_stamp) {
   json::array cs, ts;
   const char* contracts[] = {"Month-to-month", "One year", "Two year"};

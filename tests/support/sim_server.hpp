@@ -71,6 +71,11 @@ class SfSimServer {
 // With same_stamp, every company has the same last-modified time.
 std::string make_seed(int companies, int tickets_each, bool same_stamp = false);
 
+// The seed with a renewal deal per company: the churned (every third) lost theirs, closed 100 to
+// 400 days ago; the rest renewed (closedwon) then too. Every fifth company also lost a newbusiness
+// deal, which is not a renewal.
+std::string with_renewals(const std::string& seed);
+
 // The seed with account owners: 71000001 and 71000002 active, 71000003 deactivated; company i is
 // owned by owner i % 4 (the fourth has none). seed_owner(i) is that owner's id, or "".
 std::string with_owners(const std::string& seed);
