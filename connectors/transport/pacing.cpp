@@ -25,7 +25,7 @@ std::chrono::milliseconds Backoff::delay(int attempt) {
   return std::chrono::milliseconds(d(rng_));
 }
 
-asio::awaitable<bool> Attempts::again_after(const Error& failure, const char* source) {
+asio::awaitable<bool> Attempts::again_after(Error failure, const char* source) {
   if (failure.kind == ErrorKind::tls || failure.kind == ErrorKind::config || ++attempt_ >= max_) co_return false;
   log::warn(source, failure.what() + "; retrying");
   co_await sleep_for(backoff_.delay(attempt_));

@@ -36,7 +36,7 @@ class Attempts {
  public:
   Attempts(Backoff& backoff, int max_attempts) : backoff_(backoff), max_(max_attempts) {}
   // Whether to try again after `failure`; if so, logs it under `source` and waits the backoff.
-  boost::asio::awaitable<bool> again_after(const Error& failure, const char* source);
+  boost::asio::awaitable<bool> again_after(Error failure, const char* source);  // by value: a coroutine outlives a temporary
   // Whether to try again after a transient answer; if so, waits the backoff but at least `floor`,
   // or `retry_after` where the server named a wait (> 0).
   boost::asio::awaitable<bool> again_after_transient(std::chrono::milliseconds floor = {},
